@@ -1,0 +1,163 @@
+"""Stage 6, assemble: sources -> document records (dicts valid against the schema).
+
+Drives the stages block by block: ingest gives blocks, each is cleaned and normalized,
+split into documents (the unfinished last one is carried into the next block), outlined,
+and turned into a :class:`~pipeline.models.Document`.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+from . import outline
+from .errors import Code, InputError
+from .ingest import Source, read_source, source_from_text
+from .models import Document, ErrorRecord
+from .normalize import Text, prepare
+from .split import DocSlice, SplitState, document_year, genre_kind, lines_of, split
+
+MAX_DOC_CHARS = 4_000_000  # a longer document is cut into records of at most this size
+
+
+def iter_source(source: Source) -> Iterator[dict]:
+    """Every document record of one source, in order."""
+    state = SplitState()
+    blocks = source.blocks()
+    pending = next(blocks, None)
+    carry_raw, carry_base = "", 0
+    doc_index = 0
+    last_text: Text | None = None
+    while pending is not None:
+        base, raw = pending
+        following = next(blocks, None)
+        if carry_raw:
+            raw, base = carry_raw + raw, carry_base
+        text = prepare(raw, base)
+        final = following is None or len(raw) > MAX_DOC_CHARS
+        docs, carry = split(text, state, final=final)
+        if carry is not None:
+            cut = text.map[carry]
+            carry_raw, carry_base = raw[cut:], base + cut
+        else:
+            carry_raw = ""
+            if following is not None and docs:
+                docs[-1].cut = True
+        for doc in docs:
+            doc_index += 1
+            yield build(doc, text, source, doc_index)
+        last_text = text
+        pending = following
+    if doc_index == 0 and last_text is not None:
+        # Nothing that looks like a document: still one record, so nothing is lost.
+        lines = lines_of(last_text)
+        if lines:
+            doc = DocSlice(None, lines)
+            for line in doc.lines:
+                line.furniture = None
+            doc.warnings.append({"code": "no_document_found", "span": None,
+                                 "message": f"{source.path}: no plan or report found; the "
+                                            "whole text is kept as one document."})
+            yield build(doc, last_text, source, 1)
+
+
+def build(doc: DocSlice, text: Text, source: Source, doc_index: int) -> dict:
+    """One document record from its slice of a block."""
+    content = doc.content
+    first = doc.title or (content[0] if content else doc.lines[0])
+    last = content[-1] if content else first
+    start, end = first.start, last.end
+    body_lines = [ln for ln in content if ln is not doc.title]
+    sections = outline.parse(body_lines, text)
+    title = text.simp[doc.title.start : doc.title.end] if doc.title else None
+    body = "\n".join(text.simp[ln.start : ln.end] for ln in body_lines)
+    default = genre_kind(title or "") or outline.body_kind(body) or "plan"
+    outline.assign_kinds(sections, text, default)
+    kinds = {s.kind for s in sections if s.level == 1} & {"plan", "report"}
+    if not kinds:
+        kinds = {default}
+    kind = "mixed" if kinds == {"plan", "report"} else kinds.pop()
+    year, year_source = document_year(title, doc.series, body)
+    span = text.span(start, end)
+    warnings = [dict(w) for w in source.warnings] + doc.warnings
+    warnings += [w for w in text.warnings if span[0] <= w["span"][0] < span[1]]
+    if doc.cut:
+        warnings.append({"code": "document_cut", "span": None,
+                         "message": f"{source.path}: document {doc_index} is longer than "
+                                    f"{MAX_DOC_CHARS:,} characters; it goes on in the next "
+                                    "record."})
+    record = {
+        "source": {"path": source.path, "sha256": source.sha256,
+                   "encoding": source.encoding, "format": source.format},
+        "doc_index": doc_index,
+        "title": title,
+        "title_span": text.span(doc.title.start, doc.title.end) if doc.title else None,
+        "kind": kind,
+        "year": year,
+        "year_source": year_source,
+        "span": span,
+        "text_simplified": "\n".join(
+            text.simp[ln.start : ln.end] for ln in ([doc.title] if doc.title else []) + body_lines
+        ),
+        "text_original": text.raw[span[0] - text.base : span[1] - text.base],
+        "sections": [_section(s, text) for s in sections],
+        "phases": [], "dates": [], "units": [], "targets": [], "tasks": [],
+        "warnings": warnings,
+    }
+    return Document.model_validate(record).model_dump(mode="json")
+
+
+def _section(s: outline.Section, text: Text) -> dict:
+    h0, h1 = s.heading
+    return {
+        "id": s.id, "level": s.level, "marker": s.marker,
+        "heading": text.simp[h0:h1], "heading_span": text.span(h0, h1),
+        "kind": s.kind, "span": text.span(s.start, s.end),
+        "parent": s.parent, "children": s.children,
+    }
+
+
+def error_record(exc: InputError) -> dict:
+    return ErrorRecord(source={"path": exc.path}, error=exc.code.value,
+                       message=exc.message).model_dump(mode="json")
+
+
+def iter_file(path: str | os.PathLike[str]) -> Iterator[dict]:
+    """The records of one file: its documents, or one error record."""
+    try:
+        source = read_source(path)
+        records = iter_source(source)
+        first = next(records, None)
+    except InputError as exc:
+        yield error_record(exc)
+        return
+    if first is not None:
+        yield first
+    yield from records
+
+
+def iter_paths(paths: Iterable[str | os.PathLike[str]]) -> Iterator[Path]:
+    """Files named, and every file under directories named (recursively, sorted)."""
+    for p in map(Path, paths):
+        if p.is_dir():
+            yield from sorted(q for q in p.rglob("*") if not q.is_dir())
+        else:
+            yield p
+
+
+def iter_records(paths: Iterable[str | os.PathLike[str]]) -> Iterator[dict]:
+    for p in iter_paths(paths):
+        yield from iter_file(p)
+
+
+def extract_file(path: str | os.PathLike[str]) -> list[dict]:
+    """All records of one file (documents, or an error record) as dicts."""
+    return list(iter_file(path))
+
+
+def extract_text(text: str, name: str = "<text>") -> list[dict]:
+    """The document records of text already in memory."""
+    if not text.strip():
+        return [error_record(InputError(Code.EMPTY, name))]
+    return list(iter_source(source_from_text(text, name)))

@@ -1,0 +1,131 @@
+"""The JSON contract (../shared/EXTRACTION.md, "Output") as pydantic models.
+
+Field names here are relied on downstream: add fields, never rename. The JSON Schema in
+``pipeline/schema/`` is generated from these models (``python -m pipeline.schema``).
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+SCHEMA_VERSION = "1.0"
+
+Span = tuple[int, int]
+SPAN_DOC = "[start, end) in Unicode code points of the decoded source"
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class SourceInfo(Model):
+    path: str
+    sha256: str
+    encoding: str | None = Field(description="detected encoding; null for docx/pdf")
+    format: Literal["txt", "md", "html", "docx", "pdf"]
+
+
+class Warning_(Model):
+    model_config = ConfigDict(title="Warning")
+    code: str
+    message: str
+    span: Span | None = Field(None, description=SPAN_DOC)
+
+
+class Section(Model):
+    id: str
+    level: int = Field(ge=1)
+    marker: str
+    heading: str
+    heading_span: Span
+    kind: Literal["plan", "report", "problems", "other"]
+    span: Span = Field(description=SPAN_DOC)
+    parent: str | None
+    children: list[str]
+
+
+class DateItem(Model):
+    id: str
+    text: str
+    span: Span
+    type: Literal["point", "range", "deadline", "part_of_year", "recurrence", "duration"]
+    value: str | None
+    year_source: Literal["explicit", "document", "none"]
+
+
+class Phase(Model):
+    id: str
+    ordinal: int
+    name: str
+    text: str
+    span: Span
+    period: DateItem | None
+    section: str | None
+
+
+class Unit(Model):
+    id: str
+    text: str
+    span: Span
+    name: str
+    role: Literal["lead", "responsible", "cooperating", "supervising", "authority",
+                  "report_to", "other"]
+
+
+class Target(Model):
+    id: str
+    text: str
+    span: Span
+    indicator: str
+    comparator: Literal[">=", "<=", "=", ">", "<", "~", "range"]
+    value: float | None
+    value_max: float | None
+    unit: str | None
+    kind: Literal["target", "actual"]
+    deadline: str | None
+    responsible: list[str]
+
+
+class Task(Model):
+    id: str
+    text: str
+    span: Span
+    section: str | None
+    phase: str | None
+    responsible: list[str]
+    dates: list[str]
+    targets: list[str]
+
+
+class Document(Model):
+    schema_version: str = SCHEMA_VERSION
+    source: SourceInfo
+    doc_index: int = Field(ge=1, description="1-based within the file")
+    title: str | None
+    title_span: Span | None
+    kind: Literal["plan", "report", "mixed"]
+    year: int | None
+    year_source: Literal["title", "opening", "body"] | None
+    span: Span = Field(description=SPAN_DOC)
+    text_simplified: str = Field(description="cleaned, simplified text, site furniture left out")
+    text_original: str = Field(description="the source's characters over `span`, as written")
+    sections: list[Section]
+    phases: list[Phase]
+    dates: list[DateItem]
+    units: list[Unit]
+    targets: list[Target]
+    tasks: list[Task]
+    warnings: list[Warning_]
+
+
+class ErrorSource(Model):
+    path: str
+
+
+class ErrorRecord(Model):
+    schema_version: str = SCHEMA_VERSION
+    source: ErrorSource
+    error: str = Field(description="a short code, see pipeline/errors.py")
+    message: str = Field(description="one readable sentence that names the file")

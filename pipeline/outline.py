@@ -1,0 +1,226 @@
+"""Stage 5, outline: the section tree of one document from its heading markers.
+
+Markers, shallowest first: ``一、`` › ``(一)`` and ``第一阶段``/``第一步``/``第一周`` ›
+``1、``/``1.`` › ``(1)`` › ``①``; inline ``一是…二是…`` lists become leaf sections of the
+paragraph they sit in. Nesting follows a stack: a marker type already open closes
+everything below it (a sibling); a new type opens a child, after closing any open type
+that ranks deeper than it. A heading that carries its body on the same line
+(``(一)强化责任意识。要把…``) ends at its first full stop.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from .normalize import Text
+from .rules import load
+from .split import Line
+
+CN = "一二三四五六七八九十"
+MARKERS: list[tuple[str, int, re.Pattern[str]]] = [
+    # (type, rank, pattern) on folded text; the pattern's end is the end of the marker
+    ("cn", 1, re.compile(rf"[{CN}]{{1,3}}\s*[、.]")),  # 一、
+    ("cn_paren", 2, re.compile(rf"\(\s*[{CN}]{{1,3}}\s*\)\s*[、.]?")),  # (一) (一)、
+    ("stage", 2, re.compile(rf"第[{CN}\d]{{1,3}}(?:阶段|步|周|个月|部分)")),  # 第一阶段
+    ("num", 3, re.compile(r"\d{1,2}\s*(?:、|\.(?!\d)|\s(?=\S))")),  # 1、 1.
+    ("num_paren", 4, re.compile(r"\(\s*\d{1,2}\s*\)\s*[、.]?")),  # (1)
+    ("circled", 5, re.compile(r"[①-⑳]")),  # ①
+    ("letter", 6, re.compile(r"[a-h]\s*[、.]")),  # a、 (seen in plans under 1、)
+]
+HEADING_END = re.compile(r"[。;!?:]")
+YISHI = re.compile(rf"(?:^|(?<=[。;,:“]))\s*([{CN}])是")
+MAX_HEADING = 50
+
+
+@dataclass
+class Section:
+    id: str
+    level: int
+    marker: str
+    marker_type: str
+    heading: tuple[int, int]  # [start, end) in the block's cleaned text
+    start: int
+    end: int
+    parent: str | None
+    kind: str = "other"
+    children: list[str] = field(default_factory=list)
+
+
+def cn_number(text: str) -> int | None:
+    """1–99 from 一…九十九, or digits."""
+    digits = re.sub(r"\D", "", text)
+    if digits:
+        return int(digits)
+    chars = re.sub(rf"[^{CN}]", "", text)
+    if not chars:
+        return None
+    values = {c: i + 1 for i, c in enumerate(CN)}
+    if chars == "十":
+        return 10
+    if chars.startswith("十"):
+        return 10 + values[chars[1]]
+    if len(chars) >= 2 and chars[1] == "十":
+        return values[chars[0]] * 10 + (values[chars[2]] if len(chars) > 2 else 0)
+    return values.get(chars[0])
+
+
+def match_marker(text: str) -> tuple[str, int, str] | None:
+    """``(type, rank, marker)`` when ``text`` opens with a heading marker."""
+    for kind, rank, pattern in MARKERS:
+        m = pattern.match(text)
+        if m:
+            return kind, rank, m.group().strip()
+    return None
+
+
+def heading_end(line: Line, body_from: int) -> int:
+    """Where the heading of ``line`` ends (absolute), given where its text starts."""
+    rest = line.text[body_from - line.start :]
+    m = HEADING_END.search(rest)
+    cut = m.start() if m else len(rest)
+    if cut > MAX_HEADING:
+        comma = re.search(r"[,、]", rest)
+        cut = comma.start() if comma and comma.start() > 1 else min(cut, MAX_HEADING)
+        return body_from + cut
+    return body_from + cut
+
+
+def parse(lines: list[Line], text: Text, prefix: str = "s") -> list[Section]:
+    """The sections of a document's content lines, in document order."""
+    sections: list[Section] = []
+    stack: list[tuple[str, int, Section, int | None]] = []  # (type, rank, section, number)
+    ids = itertools.count(1)
+
+    def close(sec: Section, end: int) -> None:
+        sec.end = max(sec.end, end)
+
+    for line in lines:
+        hit = match_marker(line.text)
+        if hit is None:
+            if stack:
+                for _, _, sec, _ in stack:
+                    close(sec, line.end)
+            sections.extend(_inline_list(line, stack, ids, prefix))
+            continue
+        kind, rank, marker = hit
+        number = cn_number(marker)
+        body_from = line.start + len(line.text) - len(line.text[len(marker):].lstrip())
+        types = [t for t, _, _, _ in stack]
+        if kind in types:
+            while stack and stack[-1][0] != kind:
+                stack.pop()
+            stack.pop()
+        else:
+            while stack and stack[-1][1] > rank:
+                stack.pop()
+        parent = stack[-1][2] if stack else None
+        end = heading_end(line, body_from) if body_from < line.end else line.end
+        sec = Section(
+            id=f"{prefix}{next(ids)}",
+            level=len(stack) + 1,
+            marker=marker,
+            marker_type=kind,
+            heading=(body_from, end) if end > body_from else (line.start, line.end),
+            start=line.start,
+            end=line.end,
+            parent=parent.id if parent else None,
+        )
+        if parent:
+            parent.children.append(sec.id)
+        for _, _, open_sec, _ in stack:
+            close(open_sec, line.end)
+        stack.append((kind, rank, sec, number))
+        sections.append(sec)
+        inline = _inline_list(line, stack, ids, prefix, start_at=end)
+        sections.extend(inline)
+    _renumber(sections, prefix)
+    return sections
+
+
+def _inline_list(line: Line, stack: list, ids: Iterator[int], prefix: str,
+                 start_at: int | None = None) -> list[Section]:
+    """``一是…二是…三是…`` in one paragraph: leaf sections under the open section."""
+    text = line.text
+    offset = (start_at or line.start) - line.start
+    hits = [m for m in YISHI.finditer(text, offset)]
+    expected, chosen = 1, []
+    for m in hits:
+        if cn_number(m.group(1)) == expected:
+            chosen.append(m)
+            expected += 1
+    if len(chosen) < 2:
+        return []
+    parent = stack[-1][2] if stack else None
+    out = []
+    for k, m in enumerate(chosen):
+        start = line.start + m.start(1)
+        stop = line.start + (chosen[k + 1].start(1) if k + 1 < len(chosen) else len(text))
+        body_from = start + 2
+        seg_text = text[body_from - line.start : stop - line.start]
+        cut = HEADING_END.search(seg_text)
+        h_end = body_from + (cut.start() if cut else len(seg_text.rstrip(",;。 ")))
+        if h_end - body_from > MAX_HEADING:
+            comma = re.search(r"[,、]", seg_text)
+            h_end = body_from + (comma.start() if comma and comma.start() > 1 else MAX_HEADING)
+        sec = Section(
+            id=f"{prefix}{next(ids)}",
+            level=(parent.level + 1) if parent else 1,
+            marker=m.group(1) + "是",
+            marker_type="yishi",
+            heading=(body_from, max(h_end, body_from + 1)),
+            start=start,
+            end=stop,
+            parent=parent.id if parent else None,
+        )
+        if parent:
+            parent.children.append(sec.id)
+        out.append(sec)
+    return out
+
+
+def _renumber(sections: list[Section], prefix: str) -> None:
+    """Ids in document order: s1, s2, … (inline lists were numbered as they came)."""
+    order = sorted(sections, key=lambda s: (s.start, s.level))
+    new_ids = {s.id: f"{prefix}{i}" for i, s in enumerate(order, start=1)}
+    for s in sections:
+        s.id = new_ids[s.id]
+        s.parent = new_ids[s.parent] if s.parent else None
+        s.children = [new_ids[c] for c in s.children]
+    sections.sort(key=lambda s: (s.start, s.level))
+
+
+def section_kind(heading: str) -> str | None:
+    """``plan``/``report``/``problems`` from heading cue words (priority decides)."""
+    best, prio = None, -1
+    for rule in load("section_kinds.tsv"):
+        if int(rule["priority"]) > prio and rule.regex.search(heading):
+            best, prio = rule["kind"], int(rule["priority"])
+    return best
+
+
+def body_kind(body: str) -> str | None:
+    """``report`` or ``plan`` from the verbs of a stretch of text, or None if unclear."""
+    score = {"plan": 0, "report": 0}
+    for rule in load("kind_cues.tsv"):
+        score[rule["kind"]] += len(rule.regex.findall(body))
+    if score["report"] >= 2 and score["report"] > 1.5 * score["plan"]:
+        return "report"
+    if score["plan"] >= 1 and score["plan"] >= score["report"]:
+        return "plan"
+    return None
+
+
+def assign_kinds(sections: list[Section], text: Text, default: str) -> None:
+    """Each section's kind: its heading's cue words, else its parent's, else its body's."""
+    by_id = {s.id: s for s in sections}
+    for s in sections:  # document order: a parent is seen before its children
+        heading = text.simp[s.heading[0] : s.heading[1]]
+        kind = section_kind(heading)
+        if kind is None and s.parent:
+            kind = by_id[s.parent].kind
+        if kind is None:
+            kind = body_kind(text.simp[s.start : s.end]) or default
+        s.kind = kind

@@ -1,0 +1,92 @@
+"""Rules are data: the TSV files in ``pipeline/data``, loaded once and validated.
+
+Every file has a header row and an ``id`` and ``comment`` column; patterns are regular
+expressions. :func:`validate` reports problems as ``file:line id: problem``.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+
+DATA = Path(str(resources.files("pipeline") / "data"))
+REQUIRED = {
+    "furniture.tsv": ("id", "scope", "pattern", "comment"),
+    "genre.tsv": ("id", "kind", "word", "comment"),
+    "section_kinds.tsv": ("id", "kind", "priority", "pattern", "comment"),
+    "kind_cues.tsv": ("id", "kind", "pattern", "comment"),
+}
+CHOICES = {
+    "scope": {"line", "tail"},
+    "kind": {"plan", "report", "problems", "other"},
+}
+
+
+@dataclass(frozen=True)
+class Rule:
+    file: str
+    line: int
+    fields: dict[str, str]
+
+    @property
+    def id(self) -> str:
+        return self.fields["id"]
+
+    def __getitem__(self, key: str) -> str:
+        return self.fields[key]
+
+    @property
+    def regex(self) -> re.Pattern[str]:
+        return _compile(self.fields["pattern"])
+
+
+@lru_cache(maxsize=None)
+def _compile(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern)
+
+
+def _read(name: str, folder: Path = DATA) -> list[Rule]:
+    with (folder / name).open(encoding="utf-8", newline="") as fh:
+        reader = csv.DictReader(fh, delimiter="\t", quoting=csv.QUOTE_NONE)
+        return [Rule(name, n, dict(row)) for n, row in enumerate(reader, start=2)]
+
+
+@lru_cache(maxsize=None)
+def load(name: str) -> tuple[Rule, ...]:
+    """The rules of one data file, in file order (order never decides: see ``priority``)."""
+    problems = validate(name)
+    if problems:
+        raise ValueError("invalid rule file:\n" + "\n".join(problems))
+    return tuple(_read(name))
+
+
+def validate(name: str, folder: Path = DATA) -> list[str]:
+    """Every problem in ``name`` as ``file:line id: problem``; an empty list when clean."""
+    problems = []
+    seen: set[str] = set()
+    for rule in _read(name, folder):
+        where = f"{name}:{rule.line} {rule.fields.get('id') or '?'}"
+        for column in REQUIRED[name]:
+            if not (rule.fields.get(column) or "").strip():
+                problems.append(f"{where}: empty {column}")
+        if None in rule.fields:
+            problems.append(f"{where}: more columns than the header")
+        if rule.fields.get("id") in seen:
+            problems.append(f"{where}: duplicate id")
+        seen.add(rule.fields.get("id") or "")
+        for column, allowed in CHOICES.items():
+            value = rule.fields.get(column)
+            if column in REQUIRED[name] and value and value not in allowed:
+                problems.append(f"{where}: {column} {value!r} is not one of {sorted(allowed)}")
+        if "pattern" in REQUIRED[name] and rule.fields.get("pattern"):
+            try:
+                re.compile(rule.fields["pattern"])
+            except re.error as exc:
+                problems.append(f"{where}: bad pattern ({exc})")
+        if "priority" in REQUIRED[name] and not (rule.fields.get("priority") or "").isdigit():
+            problems.append(f"{where}: priority must be a whole number")
+    return problems
