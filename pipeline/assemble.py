@@ -81,6 +81,10 @@ def build(doc: DocSlice, text: Text, source: Source, doc_index: int) -> dict:
     year, year_source = document_year(title, doc.series, body)
     span = text.span(start, end)
     warnings = [dict(w) for w in source.warnings] + doc.warnings
+    if doc.title is None:
+        warnings.append({"code": "no_title", "span": None,
+                         "message": f"{source.path}: no title line found; document "
+                                    f"{doc_index} starts at its first line."})
     warnings += [w for w in text.warnings if span[0] <= w["span"][0] < span[1]]
     if doc.cut:
         warnings.append({"code": "document_cut", "span": None,

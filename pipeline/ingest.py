@@ -322,17 +322,16 @@ def _html_text(markup: str) -> str:
 def _docx_text(p: Path, name: str) -> str:
     """Paragraphs and table rows of a .docx in document order, one a line."""
     import docx
+    from docx.opc.exceptions import PackageNotFoundError
     from docx.table import Table
     from docx.text.paragraph import Paragraph
+    from lxml.etree import XMLSyntaxError
 
     try:
         document = docx.Document(str(p))
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
+    except (zipfile.BadZipFile, PackageNotFoundError, XMLSyntaxError, KeyError, ValueError,
+            OSError) as exc:
         raise InputError(Code.DAMAGED, name, "Word") from exc
-    except Exception as exc:  # lxml raises its own XMLSyntaxError for a cut-off part
-        if type(exc).__name__ == "XMLSyntaxError":
-            raise InputError(Code.DAMAGED, name, "Word") from exc
-        raise
     lines: list[str] = []
     for item in document.iter_inner_content():
         if isinstance(item, Paragraph):

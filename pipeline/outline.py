@@ -107,7 +107,8 @@ def parse(lines: list[Line], text: Text, prefix: str = "s") -> list[Section]:
             continue
         kind, rank, marker = hit
         number = cn_number(marker)
-        body_from = line.start + len(line.text) - len(line.text[len(marker):].lstrip())
+        rest = line.text[len(marker):]
+        body_from = line.start + len(line.text) - len(rest.lstrip(" :、.-—"))
         types = [t for t, _, _, _ in stack]
         if kind in types:
             while stack and stack[-1][0] != kind:

@@ -79,11 +79,18 @@ def lines_of(text: Text) -> list[Line]:
     return out
 
 
-def mark_furniture(lines: list[Line]) -> None:
-    """Flag the lines that belong to the site, not to a document."""
+def mark_furniture(lines: list[Line], restarts: frozenset[int] = frozenset()) -> None:
+    """Flag the lines that belong to the site, not to a document.
+
+    A tail rule makes every line after it furniture, up to the next document start in
+    ``restarts`` (a page stacked several times over has a tail after each copy).
+    """
     rules = load("furniture.tsv")
     tail = False
-    for line in lines:
+    for i, line in enumerate(lines):
+        line.furniture = None
+        if i in restarts:
+            tail = False
         for rule in rules:
             if rule.regex.search(line.text):
                 line.furniture = rule.id
@@ -105,10 +112,10 @@ def genre_kind(text: str) -> str | None:
     return best
 
 
-def is_title(line: Line) -> bool:
+def is_title(line: Line, *, in_tail: bool = False) -> bool:
     text = line.text
     return (
-        line.furniture is None
+        (line.furniture is None or (in_tail and line.furniture == "tail"))
         and 4 <= len(text) <= MAX_TITLE
         and text[-1] not in SENTENCE_END
         and not OUTLINE_START.match(text)
@@ -128,7 +135,7 @@ def find_series(lines: list[Line], state: SplitState) -> list[int]:
     """Indices of the lines that open documents of a numbered series (empty if none)."""
     groups: dict[str, list[tuple[int, int]]] = defaultdict(list)
     for i, line in enumerate(lines):
-        if is_title(line) and (hit := series_number(line.text)):
+        if is_title(line, in_tail=True) and (hit := series_number(line.text)):
             groups[hit[0]].append((i, hit[1]))
     best: list[int] = []
     for stem, members in groups.items():
@@ -165,6 +172,8 @@ def split(text: Text, state: SplitState, *, final: bool) -> tuple[list[DocSlice]
     mark_furniture(lines)
     starts = find_series(lines, state)
     series = bool(starts)
+    if series:
+        mark_furniture(lines, frozenset(starts))
     if not starts:
         first = next((i for i, ln in enumerate(lines) if is_title(ln)), None)
         if first is None:
