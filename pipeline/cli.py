@@ -33,6 +33,7 @@ def extract(paths: tuple[Path, ...], output: Path | None, pretty: bool, quiet: b
     files = docs = errors = 0
     out: TextIO
     if output:
+        output.parent.mkdir(parents=True, exist_ok=True)
         tmp = output.with_name(output.name + ".part")
         out = tmp.open("w", encoding="utf-8")
     else:

@@ -26,7 +26,9 @@ MESSAGES: dict[Code, str] = {
     Code.UNREADABLE: "{path}: the file cannot be read ({detail}).",
     Code.EMPTY: "{path}: the file is empty.",
     Code.BINARY: "{path}: the file is binary data ({detail}), not a document.",
-    Code.UNKNOWN_TYPE: "{path}: unknown file type {detail}; expected .txt, .md, .html, .docx or .pdf.",
+    Code.UNKNOWN_TYPE: (
+        "{path}: unknown file type {detail}; expected .txt, .md, .html, .docx or .pdf."
+    ),
     Code.DAMAGED: "{path}: the {detail} file is damaged and cannot be opened.",
     Code.ENCRYPTED: "{path}: the {detail} file is encrypted; decrypt it first.",
     Code.NO_TEXT_LAYER: "{path}: the PDF has no text layer (a scan?); run OCR on it first.",

@@ -9,7 +9,7 @@ from __future__ import annotations
 import csv
 import re
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 from importlib import resources
 from pathlib import Path
 
@@ -44,7 +44,7 @@ class Rule:
         return _compile(self.fields["pattern"])
 
 
-@lru_cache(maxsize=None)
+@cache
 def _compile(pattern: str) -> re.Pattern[str]:
     return re.compile(pattern)
 
@@ -55,7 +55,7 @@ def _read(name: str, folder: Path = DATA) -> list[Rule]:
         return [Rule(name, n, dict(row)) for n, row in enumerate(reader, start=2)]
 
 
-@lru_cache(maxsize=None)
+@cache
 def load(name: str) -> tuple[Rule, ...]:
     """The rules of one data file, in file order (order never decides: see ``priority``)."""
     problems = validate(name)

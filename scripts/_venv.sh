@@ -3,7 +3,13 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 PY=${PYTHON:-$(command -v python3.11 || command -v python3)}
 if [ ! -x .venv/bin/python ]; then
+  echo "creating .venv with $PY" >&2
   "$PY" -m venv .venv
 fi
-.venv/bin/python -m pip install --quiet --upgrade pip >/dev/null
-.venv/bin/python -m pip install --quiet -e ".[test]"
+echo "installing jihua and its dependencies into .venv (log: .venv/install.log)" >&2
+if ! { .venv/bin/python -m pip install --upgrade pip \
+       && .venv/bin/python -m pip install -e ".[test]"; } >.venv/install.log 2>&1; then
+  tail -n 30 .venv/install.log >&2
+  echo "pip install failed; the whole log is in .venv/install.log" >&2
+  exit 1
+fi

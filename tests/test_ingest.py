@@ -17,8 +17,10 @@ from pipeline.ingest import read_source
 from .conftest import SAMPLE
 from .spans import check_record_spans
 
-PLAN_S = "滨江县卫生院2024年工作计划\n一、指导思想\n以服务群众为宗旨。\n二、工作目标\n群众满意度达到90%以上。\n"
-PLAN_T = "濱江縣衛生院2024年工作計劃\n一、指導思想\n以服務群眾為宗旨。\n二、工作目標\n群眾滿意度達到90%以上。\n"
+PLAN_S = ("滨江县卫生院2024年工作计划\n一、指导思想\n以服务群众为宗旨。\n"
+          "二、工作目标\n群众满意度达到90%以上。\n")
+PLAN_T = ("濱江縣衛生院2024年工作計劃\n一、指導思想\n以服務群眾為宗旨。\n"
+          "二、工作目標\n群眾滿意度達到90%以上。\n")
 
 
 @pytest.mark.parametrize(
@@ -146,7 +148,8 @@ def test_pdf_without_text_layer(tmp_path):
 
 def test_encrypted_docx(tmp_path):
     path = tmp_path / "secret.docx"
-    ole = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 504 + "EncryptedPackage".encode("utf-16-le")
+    ole = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 504
+    ole += "EncryptedPackage".encode("utf-16-le")
     path.write_bytes(ole + b"\x00" * 1024)
     assert _one_error(path)["error"] == "encrypted"
 

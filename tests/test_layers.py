@@ -72,7 +72,8 @@ def test_rule_files_are_valid(name):
 
 def test_rule_validator_names_file_line_and_id(tmp_path):
     (tmp_path / "genre.tsv").write_text(
-        "id\tkind\tword\tcomment\nok\tplan\t计划\tfine\nbad\tfuture\t\tno word\nok\tplan\t方案\tdup\n",
+        "id\tkind\tword\tcomment\nok\tplan\t计划\tfine\n"
+        "bad\tfuture\t\tno word\nok\tplan\t方案\tdup\n",
         encoding="utf-8")
     problems = validate("genre.tsv", tmp_path)
     assert "genre.tsv:3 bad: empty word" in problems
