@@ -75,11 +75,9 @@ def pinyin_edits(text: str) -> list[tuple[int, int, str, str]]:
         if is_han(char):
             if reading in readings(char):
                 edits.append((m.start("reading") - 1, m.end(), "", "pinyin_residue"))
-        elif (any(c in TONED for c in reading) and not char.isascii()) or char in "?":
-            # The character was broken by a bad conversion; the toned syllable after it is
-            # still converter residue, not content (`。ǘ┓(wěn)步`).
-            edits.append((m.start("reading") - 1, m.end(), "", "pinyin_residue_after_broken"))
-        elif any(c in TONED for c in reading) and char.isalpha():
+        elif any(c in TONED for c in reading):
+            # The character was broken by a bad conversion (`。ǘ┓(wěn)步`); a toned syllable
+            # after it is still converter residue, not content.
             edits.append((m.start("reading") - 1, m.end(), "", "pinyin_residue_after_broken"))
     return edits
 
