@@ -80,6 +80,9 @@ def heading_end(line: Line, body_from: int) -> int:
     """Where the heading of ``line`` ends (absolute), given where its text starts."""
     rest = line.text[body_from - line.start :]
     m = HEADING_END.search(rest)
+    if m and MARKERS[2][2].fullmatch(rest[: m.start()]) and rest[m.start()] == ":":
+        # (一)第一阶段:宣传发动(…) — the stage name after the colon is the heading too
+        m = HEADING_END.search(rest, m.end())
     cut = m.start() if m else len(rest)
     if cut > MAX_HEADING:
         comma = re.search(r"[,、]", rest)
