@@ -349,20 +349,15 @@ def _docx_text(p: Path, name: str) -> str:
 def _pdf_text(p: Path, name: str) -> str:
     """The text layer of a PDF, page by page."""
     from pypdf import PdfReader
-    from pypdf.errors import PdfReadError
+    from pypdf.errors import DependencyError, FileNotDecryptedError, PdfReadError
 
     try:
         reader = PdfReader(io.BytesIO(p.read_bytes()))
-        if reader.is_encrypted:
-            try:
-                reader.decrypt("")
-            except Exception as exc:  # pypdf raises several types for a wrong password
-                raise InputError(Code.ENCRYPTED, name, "PDF") from exc
-            if not _pdf_readable(reader):
-                raise InputError(Code.ENCRYPTED, name, "PDF")
+        if reader.is_encrypted and not reader.decrypt(""):
+            raise InputError(Code.ENCRYPTED, name, "PDF")  # a user password is set
         pages = [page.extract_text() or "" for page in reader.pages]
-    except InputError:
-        raise
+    except (FileNotDecryptedError, DependencyError) as exc:
+        raise InputError(Code.ENCRYPTED, name, "PDF") from exc
     except (PdfReadError, ValueError, KeyError, TypeError, OSError) as exc:
         raise InputError(Code.DAMAGED, name, "PDF") from exc
     text = "\n".join(pages)
@@ -370,9 +365,3 @@ def _pdf_text(p: Path, name: str) -> str:
         raise InputError(Code.NO_TEXT_LAYER, name)
     return text.rstrip("\n") + "\n"
 
-
-def _pdf_readable(reader: object) -> bool:
-    try:
-        return len(reader.pages) >= 0  # type: ignore[attr-defined]
-    except Exception:  # pypdf.errors.FileNotDecryptedError and friends
-        return False

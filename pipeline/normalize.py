@@ -71,10 +71,6 @@ class Text:
             return [at, at]
         return [self.base + self.map[start], self.base + self.map[end - 1] + 1]
 
-    def original(self, start: int, end: int) -> str:
-        s, e = self.span(start, end)
-        return self.raw[s - self.base : e - self.base]
-
 
 def prepare(raw: str, base: int = 0) -> Text:
     """Clean, convert and fold one block of original text."""

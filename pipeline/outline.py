@@ -20,11 +20,12 @@ from .rules import load
 from .split import Line
 
 CN = "一二三四五六七八九十"
+STAGE = re.compile(rf"第[{CN}\d]{{1,3}}(?:阶段|步|周|个月|部分)")
 MARKERS: list[tuple[str, int, re.Pattern[str]]] = [
     # (type, rank, pattern) on folded text; the pattern's end is the end of the marker
     ("cn", 1, re.compile(rf"[{CN}]{{1,3}}\s*[、.]")),  # 一、
     ("cn_paren", 2, re.compile(rf"\(\s*[{CN}]{{1,3}}\s*\)\s*[、.]?")),  # (一) (一)、
-    ("stage", 2, re.compile(rf"第[{CN}\d]{{1,3}}(?:阶段|步|周|个月|部分)")),  # 第一阶段
+    ("stage", 2, STAGE),  # 第一阶段
     ("num", 3, re.compile(r"\d{1,2}\s*(?:、|\.(?!\d)|\s(?=\S))")),  # 1、 1.
     ("num_paren", 4, re.compile(r"\(\s*\d{1,2}\s*\)\s*[、.]?")),  # (1)
     ("circled", 5, re.compile(r"[①-⑳]")),  # ①
@@ -80,7 +81,7 @@ def heading_end(line: Line, body_from: int) -> int:
     """Where the heading of ``line`` ends (absolute), given where its text starts."""
     rest = line.text[body_from - line.start :]
     m = HEADING_END.search(rest)
-    if m and MARKERS[2][2].fullmatch(rest[: m.start()]) and rest[m.start()] == ":":
+    if m and STAGE.fullmatch(rest[: m.start()]) and rest[m.start()] == ":":
         # (一)第一阶段:宣传发动(…) — the stage name after the colon is the heading too
         m = HEADING_END.search(rest, m.end())
     cut = m.start() if m else len(rest)
@@ -94,7 +95,7 @@ def heading_end(line: Line, body_from: int) -> int:
 def parse(lines: list[Line], text: Text, prefix: str = "s") -> list[Section]:
     """The sections of a document's content lines, in document order."""
     sections: list[Section] = []
-    stack: list[tuple[str, int, Section, int | None]] = []  # (type, rank, section, number)
+    stack: list[tuple[str, int, Section]] = []  # (marker type, rank, section)
     ids = itertools.count(1)
 
     def close(sec: Section, end: int) -> None:
@@ -104,15 +105,14 @@ def parse(lines: list[Line], text: Text, prefix: str = "s") -> list[Section]:
         hit = match_marker(line.text)
         if hit is None:
             if stack:
-                for _, _, sec, _ in stack:
+                for _, _, sec in stack:
                     close(sec, line.end)
             sections.extend(_inline_list(line, stack, ids, prefix))
             continue
         kind, rank, marker = hit
-        number = cn_number(marker)
         rest = line.text[len(marker):]
         body_from = line.start + len(line.text) - len(rest.lstrip(" :、.-—"))
-        types = [t for t, _, _, _ in stack]
+        types = [t for t, _, _ in stack]
         if kind in types:
             while stack and stack[-1][0] != kind:
                 stack.pop()
@@ -134,9 +134,9 @@ def parse(lines: list[Line], text: Text, prefix: str = "s") -> list[Section]:
         )
         if parent:
             parent.children.append(sec.id)
-        for _, _, open_sec, _ in stack:
+        for _, _, open_sec in stack:
             close(open_sec, line.end)
-        stack.append((kind, rank, sec, number))
+        stack.append((kind, rank, sec))
         sections.append(sec)
         inline = _inline_list(line, stack, ids, prefix, start_at=end)
         sections.extend(inline)

@@ -31,9 +31,9 @@ def check_record_spans(record: dict, source_text: str) -> list[str]:
             problems.append(f"{sec['id']}: span {ss, se} does not hold its heading in the doc")
         if not fold(as_simplified(source_text[ss:se])).startswith(sec["marker"]):
             problems.append(f"{sec['id']}: span does not start at its marker {sec['marker']}")
-    doc_lines = set(as_simplified(source_text[s:e]).split("\n"))
+    doc_lines = {x.strip() for x in as_simplified(source_text[s:e]).split("\n")}
     for line in record["text_simplified"].split("\n"):
-        if line not in {x.strip() for x in doc_lines}:
+        if line not in doc_lines:
             problems.append(f"doc {record['doc_index']}: line {line[:20]!r} not in its span")
     for w in record["warnings"]:
         if w["span"] is not None and not (s <= w["span"][0] < w["span"][1] <= e):

@@ -154,6 +154,21 @@ def test_encrypted_docx(tmp_path):
     assert _one_error(path)["error"] == "encrypted"
 
 
+def test_encrypted_pdf(tmp_path):
+    from pypdf import PdfReader, PdfWriter
+
+    plain = tmp_path / "plain.pdf"
+    _pdf(plain, ["医院2025年工作计划"])
+    writer = PdfWriter(clone_from=PdfReader(plain))
+    writer.encrypt("secret", algorithm="RC4-128")
+    path = tmp_path / "locked.pdf"
+    with path.open("wb") as fh:
+        writer.write(fh)
+    error = _one_error(path)
+    assert error["error"] == "encrypted"
+    assert error["message"] == f"{path}: the PDF file is encrypted; decrypt it first."
+
+
 def test_misleading_extension_is_read_by_content(tmp_path):
     pdf = tmp_path / "really_a_pdf.txt"
     _pdf(pdf, ["医院2025年工作计划", "一、指导思想"])
