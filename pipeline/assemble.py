@@ -11,7 +11,7 @@ import os
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from . import outline
+from . import nlp, outline
 from .errors import Code, InputError
 from .ingest import Source, read_source, source_from_text
 from .models import Document, ErrorRecord
@@ -106,10 +106,64 @@ def build(doc: DocSlice, text: Text, source: Source, doc_index: int) -> dict:
         ),
         "text_original": text.raw[span[0] - text.base : span[1] - text.base],
         "sections": [_section(s, text) for s in sections],
-        "phases": [], "dates": [], "units": [], "targets": [], "tasks": [],
         "warnings": warnings,
+        **tag(doc, text, sections, start, end, default, year if year_source == "title" else None),
     }
     return Document.model_validate(record).model_dump(mode="json")
+
+
+def tag(doc: DocSlice, text: Text, sections: list[outline.Section], start: int, end: int,
+        default_kind: str, title_year: int | None) -> dict:
+    """Phases, dates, units, targets and tasks of one document, as record fields."""
+    kept = ([doc.title] if doc.title else []) + doc.content
+    pieces, at = [], start
+    for ln in sorted(kept, key=lambda ln: ln.start):
+        pieces.append("\n" * (ln.start - at))
+        pieces.append(text.fold[ln.start : ln.end])
+        at = ln.end
+    pieces.append("\n" * (end - at))
+    local = "".join(pieces)
+    context = nlp.Context(
+        sections=[nlp.SectionInfo(s.id, (s.heading[0] - start, s.heading[1] - start),
+                                  (s.start - start, s.end - start), s.marker_type, s.parent)
+                  for s in sections],
+        kinds={s.id: s.kind for s in sections},
+        default_kind=default_kind,
+        title_year=str(title_year) if title_year else None,
+        quiet=[(doc.title.start - start, doc.title.end - start)] if doc.title and doc.series else [],
+    )
+    items = nlp.annotate(local, context)._.items
+
+    def where(it: dict) -> dict:
+        a, b = it["start"] + start, it["end"] + start
+        return {"text": text.simp[a:b], "span": text.span(a, b)}
+
+    dates = [{"id": d["id"], **where(d), "type": d["type"], "value": d["value"],
+              "year_source": d["year_source"]} for d in items["dates"]]
+    by_id = {d["id"]: d for d in dates}
+    tasks = [{"id": t["id"], **where(t), "section": t["section"], "phase": t["phase"],
+              "responsible": t["responsible"], "dates": t["dates"], "targets": t["targets"]}
+             for t in items["tasks"]]
+    task_of = {tid: t for t in tasks for tid in t["targets"]}
+    targets = []
+    for t in items["targets"]:
+        task = task_of.get(t["id"])
+        deadline = next((d for d in (task["dates"] if task else [])
+                         if by_id[d]["type"] == "deadline"), None)
+        targets.append({"id": t["id"], **where(t), "indicator": t["indicator"],
+                        "comparator": t["comparator"], "value": t["value"],
+                        "value_max": t["value_max"], "unit": t["unit"], "kind": t["kind"],
+                        "deadline": deadline, "responsible": task["responsible"] if task else []})
+    return {
+        "phases": [{"id": p["id"], "ordinal": p["ordinal"], "name": p["name"], **where(p),
+                    "period": by_id[p["period"]] if p["period"] else None,
+                    "section": p["section"]} for p in items["phases"]],
+        "dates": dates,
+        "units": [{"id": u["id"], **where(u), "name": u["name"], "role": u["role"]}
+                  for u in items["units"]],
+        "targets": targets,
+        "tasks": tasks,
+    }
 
 
 def _section(s: outline.Section, text: Text) -> dict:

@@ -80,8 +80,8 @@ class Target(Model):
     span: Span
     indicator: str
     comparator: Literal[">=", "<=", "=", ">", "<", "~", "range"]
-    value: float | None
-    value_max: float | None
+    value: int | float | None
+    value_max: int | float | None
     unit: str | None
     kind: Literal["target", "actual"]
     deadline: str | None

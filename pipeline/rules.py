@@ -19,10 +19,21 @@ REQUIRED = {
     "genre.tsv": ("id", "kind", "word", "comment"),
     "section_kinds.tsv": ("id", "kind", "priority", "pattern", "comment"),
     "kind_cues.tsv": ("id", "kind", "pattern", "comment"),
+    "date_words.tsv": ("id", "group", "word"),
+    "target_units.tsv": ("id", "unit", "scale", "base"),
+    "comparators.tsv": ("id", "position", "comparator", "pattern"),
+    "target_cues.tsv": ("id", "cue", "pattern"),
+    "unit_heads.tsv": ("id", "type", "word"),
+    "unit_roles.tsv": ("id", "position", "role", "pattern"),
 }
 CHOICES = {
     "scope": {"line", "tail"},
     "kind": {"plan", "report", "problems", "other"},
+    "position": {"before", "after"},
+    "role": {"lead", "responsible", "cooperating", "supervising", "authority", "report_to",
+             "other"},
+    "type": {"suffix", "word", "exclude", "bare", "prefix", "stop"},
+    "group": {"recurrence", "part_of_year", "season", "holiday", "plan_period", "relative"},
 }
 
 

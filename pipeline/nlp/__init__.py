@@ -1,0 +1,161 @@
+"""The spaCy pipeline: jieba segmentation and one component per thing we tag.
+
+``spacy.blank("zh")`` with :class:`~pipeline.nlp.tokenizer.JiebaTokenizer`, then the
+components ``jihua_dates``, ``jihua_phases``, ``jihua_units``, ``jihua_targets`` and
+``jihua_tasks``, registered with ``@Language.factory``. Each writes token-aligned spans into
+a ``doc.spans`` group (``dates``, ``phases``, ``units``, ``targets``, ``tasks``; the span's
+``kb_id_`` is the item's id) and the items themselves, with their exact character offsets,
+into ``doc._.items``; ``Span._.item`` gives the item of a span. The document's context (its
+sections, their kinds, its title year) comes in ``doc._.context``, set by :func:`annotate`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+
+import spacy
+from spacy.language import Language
+from spacy.tokens import Doc, Span
+
+from . import dates as date_rules
+from . import phases as phase_rules
+from . import targets as target_rules
+from . import tasks as task_rules
+from . import units as unit_rules
+from .phases import SectionInfo
+from .tokenizer import JiebaTokenizer
+
+COMPONENTS = ("jihua_dates", "jihua_phases", "jihua_units", "jihua_targets", "jihua_tasks")
+
+
+@dataclass
+class Context:
+    """What the taggers need to know about a document beyond its text."""
+
+    sections: list[SectionInfo] = field(default_factory=list)
+    kinds: dict[str, str] = field(default_factory=dict)  # section id -> kind
+    default_kind: str = "plan"
+    title_year: str | None = None
+    quiet: list[tuple[int, int]] = field(default_factory=list)
+
+    def kind_at(self, i: int) -> str:
+        """The kind of the deepest section holding offset ``i``."""
+        best = None
+        for s in self.sections:
+            if s.span[0] <= i < s.span[1]:
+                best = s
+        return self.kinds.get(best.id, self.default_kind) if best else self.default_kind
+
+
+if not Doc.has_extension("context"):
+    Doc.set_extension("context", default=None)
+    Doc.set_extension("items", default=None)
+    Span.set_extension("item", getter=lambda span: _item_of(span))
+
+
+def _item_of(span: Span) -> dict[str, Any] | None:
+    items = span.doc._.items or {}
+    for group in items.values():
+        for it in group:
+            if it["id"] == span.kb_id_:
+                return it
+    return None
+
+
+def _store(doc: Doc, group: str, items: list[dict[str, Any]], label_key: str) -> None:
+    if doc._.items is None:
+        doc._.items = {}
+    doc._.items[group] = items
+    spans = []
+    for it in items:
+        sp = doc.char_span(it["start"], it["end"], alignment_mode="expand")
+        if sp is not None:
+            spans.append(Span(doc, sp.start, sp.end, label=str(it.get(label_key) or group),
+                              kb_id=it["id"]))
+    doc.spans[group] = spans
+
+
+@Language.factory("jihua_dates")
+def make_dates(nlp: Language, name: str) -> Any:
+    def tag(doc: Doc) -> Doc:
+        ctx: Context = doc._.context or Context()
+        found = date_rules.extract(doc.text, quiet=ctx.quiet, title_year=ctx.title_year)
+        _store(doc, "dates", [
+            {"id": f"d{k}", "start": d.start, "end": d.end, "type": d.type, "value": d.value,
+             "year_source": d.year_source} for k, d in enumerate(found, 1)], "type")
+        return doc
+    return tag
+
+
+@Language.factory("jihua_phases")
+def make_phases(nlp: Language, name: str) -> Any:
+    def tag(doc: Doc) -> Doc:
+        ctx: Context = doc._.context or Context()
+        dates = doc._.items["dates"]
+        found = phase_rules.extract(doc.text, ctx.sections,
+                                    [(d["start"], d["end"], d["type"]) for d in dates])
+        _store(doc, "phases", [
+            {"id": f"p{k}", "start": p.start, "end": p.end, "ordinal": p.ordinal, "name": p.name,
+             "section": p.section, "period": dates[p.period]["id"] if p.period is not None else None}
+            for k, p in enumerate(found, 1)], "name")
+        return doc
+    return tag
+
+
+@Language.factory("jihua_units")
+def make_units(nlp: Language, name: str) -> Any:
+    def tag(doc: Doc) -> Doc:
+        found = unit_rules.extract([t.text for t in doc], doc.text)
+        _store(doc, "units", [
+            {"id": f"u{k}", "start": u.start, "end": u.end, "name": u.name, "role": u.role}
+            for k, u in enumerate(found, 1)], "role")
+        return doc
+    return tag
+
+
+@Language.factory("jihua_targets")
+def make_targets(nlp: Language, name: str) -> Any:
+    def tag(doc: Doc) -> Doc:
+        ctx: Context = doc._.context or Context()
+        dates = doc._.items["dates"]
+        found = target_rules.extract(doc.text, ctx.kind_at,
+                                     [(d["start"], d["end"]) for d in dates])
+        _store(doc, "targets", [
+            {"id": f"t{k}", "start": t.start, "end": t.end, "indicator": t.indicator,
+             "comparator": t.comparator, "value": t.value, "value_max": t.value_max,
+             "unit": t.unit, "kind": t.kind} for k, t in enumerate(found, 1)], "kind")
+        return doc
+    return tag
+
+
+@Language.factory("jihua_tasks")
+def make_tasks(nlp: Language, name: str) -> Any:
+    def tag(doc: Doc) -> Doc:
+        ctx: Context = doc._.context or Context()
+        found = task_rules.extract(doc.text, ctx, doc._.items)
+        _store(doc, "tasks", [dict(t, id=f"k{k}") for k, t in enumerate(found, 1)], "section")
+        return doc
+    return tag
+
+
+@lru_cache(maxsize=1)
+def load() -> Language:
+    """The pipeline (built once per process; nothing is downloaded)."""
+    nlp = spacy.blank("zh")
+    nlp.tokenizer = JiebaTokenizer(nlp.vocab)
+    for name in COMPONENTS:
+        nlp.add_pipe(name)
+    return nlp
+
+
+def annotate(text: str, context: Context) -> Doc:
+    """Run every component on one document's text with its context."""
+    nlp = load()
+    doc = nlp.make_doc(text)
+    doc._.context = context
+    doc._.items = {}
+    for _, proc in nlp.pipeline:
+        doc = proc(doc)
+    return doc
