@@ -123,6 +123,7 @@ def tag(doc: DocSlice, text: Text, sections: list[outline.Section], start: int, 
         at = ln.end
     pieces.append("\n" * (end - at))
     local = "".join(pieces)
+    title_range = [(doc.title.start - start, doc.title.end - start)] if doc.title else []
     context = nlp.Context(
         sections=[nlp.SectionInfo(s.id, (s.heading[0] - start, s.heading[1] - start),
                                   (s.start - start, s.end - start), s.marker_type, s.parent)
@@ -130,7 +131,8 @@ def tag(doc: DocSlice, text: Text, sections: list[outline.Section], start: int, 
         kinds={s.id: s.kind for s in sections},
         default_kind=default_kind,
         title_year=str(title_year) if title_year else None,
-        quiet=[(doc.title.start - start, doc.title.end - start)] if doc.title and doc.series else [],
+        quiet=title_range if doc.series else [],
+        title=title_range,
     )
     items = nlp.annotate(local, context)._.items
 

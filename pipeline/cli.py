@@ -61,5 +61,41 @@ def extract(paths: tuple[Path, ...], output: Path | None, pretty: bool, quiet: b
         click.echo(f"{files} files, {docs} documents, {errors} errors", err=True)
 
 
+@main.command("eval")
+@click.argument("gold_dir", type=click.Path(file_okay=False, exists=True, path_type=Path))
+@click.option("--texts", type=click.Path(file_okay=False, path_type=Path),
+              help="Folder holding the annotated texts "
+                   "[default: $JIHUA_SHARED/seeds, else ../shared/seeds].")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the scores as JSON here too.")
+def eval_(gold_dir: Path, texts: Path | None, output: Path | None) -> None:
+    """Score the pipeline against gold annotations: precision, recall and F1 per label.
+
+    Span match (exact, and overlapping one-to-one) and normalized-value match are scored
+    separately; see pipeline/evaluate.py for the definitions.
+    """
+    import os
+
+    from .evaluate import GoldError, default_texts, evaluate, table
+
+    if texts is None:
+        shared = os.environ.get("JIHUA_SHARED")
+        places = [Path(shared) / "seeds"] if shared else []
+        texts = default_texts([*places, Path("../shared/seeds")])
+        if texts is None:
+            raise click.UsageError("the annotated texts were not found: pass --texts DIR "
+                                   "(or set JIHUA_SHARED).")
+    try:
+        result = evaluate(gold_dir, texts)
+    except GoldError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(table(result))
+    if output:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        tmp = output.with_name(output.name + ".part")
+        tmp.write_text(json.dumps(result, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+        tmp.replace(output)
+
+
 if __name__ == "__main__":
     main()

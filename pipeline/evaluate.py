@@ -65,9 +65,11 @@ def field_match(label: str, gold: dict[str, Any], pred: dict[str, Any]) -> bool:
         return gold.get("period") == (period.get("value") if period else None)
     if label == "unit":
         return gold.get("role") == pred.get("role")
-    return (gold.get("comparator") == pred.get("comparator")
-            and _same_number(gold.get("value"), pred.get("value"))
-            and (gold.get("unit") or "") == (pred.get("unit") or ""))
+    return (
+        gold.get("comparator") == pred.get("comparator")
+        and _same_number(gold.get("value"), pred.get("value"))
+        and (gold.get("unit") or "") == (pred.get("unit") or "")
+    )
 
 
 def _same_number(a: float | None, b: float | None) -> bool:
@@ -144,23 +146,48 @@ def evaluate(gold_dir: Path, texts: Path, *, keep_misses: bool = False) -> dict[
                 matched_g.add(i)
                 matched_p.add(j)
                 if keep_misses and not ok:
-                    t.misses.append({"file": gold["source"], "kind": "field",
-                                     "gold": _brief(g_items[i]), "pred": _brief(p_items[j])})
+                    t.misses.append(
+                        {
+                            "file": gold["source"],
+                            "kind": "field",
+                            "gold": _brief(g_items[i]),
+                            "pred": _brief(p_items[j]),
+                        }
+                    )
             if keep_misses:
-                t.misses += [{"file": gold["source"], "kind": "missed", "gold": _brief(g)}
-                             for i, g in enumerate(g_items) if i not in matched_g]
-                t.misses += [{"file": gold["source"], "kind": "spurious", "pred": _brief(p)}
-                             for j, p in enumerate(p_items) if j not in matched_p]
-    result: dict[str, Any] = {"gold_files": [f.name for f in files],
-                              "labels": {label: t.scores() for label, t in tallies.items()}}
+                t.misses += [
+                    {"file": gold["source"], "kind": "missed", "gold": _brief(g)}
+                    for i, g in enumerate(g_items)
+                    if i not in matched_g
+                ]
+                t.misses += [
+                    {"file": gold["source"], "kind": "spurious", "pred": _brief(p)}
+                    for j, p in enumerate(p_items)
+                    if j not in matched_p
+                ]
+    result: dict[str, Any] = {
+        "gold_files": [f.name for f in files],
+        "labels": {label: t.scores() for label, t in tallies.items()},
+    }
     if keep_misses:
         result["misses"] = {label: t.misses for label, t in tallies.items()}
     return result
 
 
 def _brief(it: dict[str, Any]) -> dict[str, Any]:
-    keep = ("text", "span", "type", "value", "role", "name", "comparator", "unit", "kind",
-            "period", "indicator")
+    keep = (
+        "text",
+        "span",
+        "type",
+        "value",
+        "role",
+        "name",
+        "comparator",
+        "unit",
+        "kind",
+        "period",
+        "indicator",
+    )
     out = {k: it[k] for k in keep if k in it}
     if isinstance(out.get("period"), dict):
         out["period"] = out["period"].get("value")
@@ -169,14 +196,20 @@ def _brief(it: dict[str, Any]) -> dict[str, Any]:
 
 def table(result: dict[str, Any]) -> str:
     """The scores as a plain-text table."""
-    head = (f"{'label':<8}{'gold':>6}{'pred':>6}  {'exact P/R/F1':<20}{'overlap P/R/F1':<20}"
-            f"{'value P/R/F1':<20}{'value acc':>9}")
+    head = (
+        f"{'label':<8}{'gold':>6}{'pred':>6}  {'exact P/R/F1':<20}{'overlap P/R/F1':<20}"
+        f"{'value P/R/F1':<20}{'value acc':>9}"
+    )
     rows = [head, "-" * len(head)]
     for label, s in result["labels"].items():
+
         def trio(name: str, s: dict = s) -> str:
             return f"{s[name + '_p']:.3f}/{s[name + '_r']:.3f}/{s[name + '_f1']:.3f}"
-        rows.append(f"{label:<8}{s['gold']:>6}{s['predicted']:>6}  {trio('exact'):<20}"
-                    f"{trio('overlap'):<20}{trio('value'):<20}{s['value_accuracy']:>9.3f}")
+
+        rows.append(
+            f"{label:<8}{s['gold']:>6}{s['predicted']:>6}  {trio('exact'):<20}"
+            f"{trio('overlap'):<20}{trio('value'):<20}{s['value_accuracy']:>9.3f}"
+        )
     return "\n".join(rows)
 
 

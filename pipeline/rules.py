@@ -32,7 +32,7 @@ CHOICES = {
     "position": {"before", "after"},
     "role": {"lead", "responsible", "cooperating", "supervising", "authority", "report_to",
              "other"},
-    "type": {"suffix", "word", "exclude", "bare", "prefix", "stop"},
+    "type": {"suffix", "word", "exclude", "bare", "weak", "prefix", "stop"},
     "group": {"recurrence", "part_of_year", "season", "holiday", "plan_period", "relative"},
 }
 

@@ -35,6 +35,14 @@ def check_record_spans(record: dict, source_text: str) -> list[str]:
     for line in record["text_simplified"].split("\n"):
         if line not in doc_lines:
             problems.append(f"doc {record['doc_index']}: line {line[:20]!r} not in its span")
+    for group in ("phases", "dates", "units", "targets", "tasks"):
+        for item in record.get(group, []):
+            a, b = item["span"]
+            if not (s <= a < b <= e):
+                problems.append(f"{item['id']}: span {a, b} outside the document")
+            elif as_simplified(source_text[a:b]) != item["text"]:
+                problems.append(f"{item['id']}: text {item['text']!r} != "
+                                f"{as_simplified(source_text[a:b])!r}")
     for w in record["warnings"]:
         if w["span"] is not None and not (s <= w["span"][0] < w["span"][1] <= e):
             problems.append(f"warning {w['code']} span {w['span']} outside the document")

@@ -235,12 +235,15 @@ def test_large_file_streams_in_blocks(tmp_path):
 
 MEMORY_PROBE = """
 import json, resource, sys
-from pipeline import iter_file
+from pipeline import extract_text, iter_file
+extract_text("医院工作计划\\n一、目标\\n3月底前完成,满意度达到90%以上,由院办负责。")
+def peak():
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+loaded = peak()  # the libraries and the tagging pipeline, loaded once
 n = 0
 for record in iter_file(sys.argv[1]):
     n += 1
-print(json.dumps({"records": n,
-                  "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+print(json.dumps({"records": n, "loaded_mb": loaded, "peak_mb": peak()}))
 """
 
 
@@ -258,5 +261,6 @@ def test_50_mb_text_file_in_bounded_memory(tmp_path):
 
     result = json.loads(out)
     assert result["records"] == 2 * copies
-    # Whole-file processing would hold several copies of 50 MB; blocks keep it flat.
-    assert result["peak_mb"] < 250, result
+    # Whole-file processing would hold several copies of 50 MB; blocks keep it flat. The
+    # fixed cost of the libraries and the tagging pipeline is measured apart from the file's.
+    assert result["peak_mb"] - result["loaded_mb"] < 150, result

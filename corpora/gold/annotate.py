@@ -93,7 +93,9 @@ def resolve(seed: Path, draft: Path, gold: Path) -> int:
             if at < 0:
                 break
         if at < 0:
-            problems.append(f"{draft}:{k}: {want!r} (occurrence {nth}) not in line {n}: {line[:60]!r}")
+            problems.append(
+                f"{draft}:{k}: {want!r} (occurrence {nth}) not in line {n}: {line[:60]!r}"
+            )
             continue
         span = text.span(s + at, s + at + len(want))
         doc = _doc_of(span, docs)
@@ -101,8 +103,15 @@ def resolve(seed: Path, draft: Path, gold: Path) -> int:
             problems.append(f"{draft}:{k}: {want!r} in line {n} is outside every document")
             continue
         item.pop("line")
-        items.append({"label": label, "doc_index": doc, "text": want, "span": span,
-                      **{key: v for key, v in item.items() if key not in {"label", "text"}}})
+        items.append(
+            {
+                "label": label,
+                "doc_index": doc,
+                "text": want,
+                "span": span,
+                **{key: v for key, v in item.items() if key not in {"label", "text"}},
+            }
+        )
     spans = {}
     for it in items:
         key = (it["label"], *it["span"])
@@ -114,10 +123,14 @@ def resolve(seed: Path, draft: Path, gold: Path) -> int:
         print(f"{len(problems)} problem(s); nothing written", file=sys.stderr)
         return 1
     items.sort(key=lambda it: (it["span"][0], it["span"][1], it["label"]))
-    record = {"source": seed.name, "sha256": hashlib.sha256(seed.read_bytes()).hexdigest(),
-              "documents": [{"doc_index": d["doc_index"], "title": d["title"], "span": d["span"]}
-                            for d in docs],
-              "items": items}
+    record = {
+        "source": seed.name,
+        "sha256": hashlib.sha256(seed.read_bytes()).hexdigest(),
+        "documents": [
+            {"doc_index": d["doc_index"], "title": d["title"], "span": d["span"]} for d in docs
+        ],
+        "items": items,
+    }
     gold.write_text(json.dumps(record, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     counts = {lab: sum(it["label"] == lab for it in items) for lab in sorted(LABELS)}
     print(f"{gold}: {len(items)} items {counts}")

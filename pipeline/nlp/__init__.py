@@ -38,7 +38,8 @@ class Context:
     kinds: dict[str, str] = field(default_factory=dict)  # section id -> kind
     default_kind: str = "plan"
     title_year: str | None = None
-    quiet: list[tuple[int, int]] = field(default_factory=list)
+    quiet: list[tuple[int, int]] = field(default_factory=list)  # a site's series heading
+    title: list[tuple[int, int]] = field(default_factory=list)  # the document's title line
 
     def kind_at(self, i: int) -> str:
         """The kind of the deepest section holding offset ``i``."""
@@ -72,8 +73,9 @@ def _store(doc: Doc, group: str, items: list[dict[str, Any]], label_key: str) ->
     for it in items:
         sp = doc.char_span(it["start"], it["end"], alignment_mode="expand")
         if sp is not None:
-            spans.append(Span(doc, sp.start, sp.end, label=str(it.get(label_key) or group),
-                              kb_id=it["id"]))
+            spans.append(
+                Span(doc, sp.start, sp.end, label=str(it.get(label_key) or group), kb_id=it["id"])
+            )
     doc.spans[group] = spans
 
 
@@ -82,10 +84,24 @@ def make_dates(nlp: Language, name: str) -> Any:
     def tag(doc: Doc) -> Doc:
         ctx: Context = doc._.context or Context()
         found = date_rules.extract(doc.text, quiet=ctx.quiet, title_year=ctx.title_year)
-        _store(doc, "dates", [
-            {"id": f"d{k}", "start": d.start, "end": d.end, "type": d.type, "value": d.value,
-             "year_source": d.year_source} for k, d in enumerate(found, 1)], "type")
+        _store(
+            doc,
+            "dates",
+            [
+                {
+                    "id": f"d{k}",
+                    "start": d.start,
+                    "end": d.end,
+                    "type": d.type,
+                    "value": d.value,
+                    "year_source": d.year_source,
+                }
+                for k, d in enumerate(found, 1)
+            ],
+            "type",
+        )
         return doc
+
     return tag
 
 
@@ -94,24 +110,47 @@ def make_phases(nlp: Language, name: str) -> Any:
     def tag(doc: Doc) -> Doc:
         ctx: Context = doc._.context or Context()
         dates = doc._.items["dates"]
-        found = phase_rules.extract(doc.text, ctx.sections,
-                                    [(d["start"], d["end"], d["type"]) for d in dates])
-        _store(doc, "phases", [
-            {"id": f"p{k}", "start": p.start, "end": p.end, "ordinal": p.ordinal, "name": p.name,
-             "section": p.section, "period": dates[p.period]["id"] if p.period is not None else None}
-            for k, p in enumerate(found, 1)], "name")
+        found = phase_rules.extract(
+            doc.text, ctx.sections, [(d["start"], d["end"], d["type"]) for d in dates]
+        )
+        _store(
+            doc,
+            "phases",
+            [
+                {
+                    "id": f"p{k}",
+                    "start": p.start,
+                    "end": p.end,
+                    "ordinal": p.ordinal,
+                    "name": p.name,
+                    "section": p.section,
+                    "period": dates[p.period]["id"] if p.period is not None else None,
+                }
+                for k, p in enumerate(found, 1)
+            ],
+            "name",
+        )
         return doc
+
     return tag
 
 
 @Language.factory("jihua_units")
 def make_units(nlp: Language, name: str) -> Any:
     def tag(doc: Doc) -> Doc:
-        found = unit_rules.extract([t.text for t in doc], doc.text)
-        _store(doc, "units", [
-            {"id": f"u{k}", "start": u.start, "end": u.end, "name": u.name, "role": u.role}
-            for k, u in enumerate(found, 1)], "role")
+        ctx: Context = doc._.context or Context()
+        found = unit_rules.extract([t.text for t in doc], doc.text, ctx.quiet + ctx.title)
+        _store(
+            doc,
+            "units",
+            [
+                {"id": f"u{k}", "start": u.start, "end": u.end, "name": u.name, "role": u.role}
+                for k, u in enumerate(found, 1)
+            ],
+            "role",
+        )
         return doc
+
     return tag
 
 
@@ -120,13 +159,28 @@ def make_targets(nlp: Language, name: str) -> Any:
     def tag(doc: Doc) -> Doc:
         ctx: Context = doc._.context or Context()
         dates = doc._.items["dates"]
-        found = target_rules.extract(doc.text, ctx.kind_at,
-                                     [(d["start"], d["end"]) for d in dates])
-        _store(doc, "targets", [
-            {"id": f"t{k}", "start": t.start, "end": t.end, "indicator": t.indicator,
-             "comparator": t.comparator, "value": t.value, "value_max": t.value_max,
-             "unit": t.unit, "kind": t.kind} for k, t in enumerate(found, 1)], "kind")
+        found = target_rules.extract(doc.text, ctx.kind_at, [(d["start"], d["end"]) for d in dates])
+        _store(
+            doc,
+            "targets",
+            [
+                {
+                    "id": f"t{k}",
+                    "start": t.start,
+                    "end": t.end,
+                    "indicator": t.indicator,
+                    "comparator": t.comparator,
+                    "value": t.value,
+                    "value_max": t.value_max,
+                    "unit": t.unit,
+                    "kind": t.kind,
+                }
+                for k, t in enumerate(found, 1)
+            ],
+            "kind",
+        )
         return doc
+
     return tag
 
 
@@ -137,6 +191,7 @@ def make_tasks(nlp: Language, name: str) -> Any:
         found = task_rules.extract(doc.text, ctx, doc._.items)
         _store(doc, "tasks", [dict(t, id=f"k{k}") for k, t in enumerate(found, 1)], "section")
         return doc
+
     return tag
 
 

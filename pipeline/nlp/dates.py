@@ -29,14 +29,16 @@ from .numbers import small_number, year_digits
 CN = "一二三四五六七八九十"
 NUM2 = rf"(?:\d{{1,2}}|[{CN}]{{1,3}})"
 YEAR_DIGIT = "0-9〇零O一二三四五六七八九"
-YR = (rf"(?:[12二一][{YEAR_DIGIT}](?:[{YEAR_DIGIT}]{{2}}|[xX×]{{2}}|_{{1,4}})"
-      r"|[xX×]{2}|_{2,4})")
+YR = (
+    rf"(?:[12二一][{YEAR_DIGIT}](?:[{YEAR_DIGIT}]{{2}}|[xX×]{{2}}|_{{1,4}})"
+    r"|[xX×]{2}|_{2,4})"
+)
 CONNECTOR = re.compile(r"\s*(?:至|到|—+|–|-{1,2}|~|─+)\s*")
 SET_JOIN = re.compile(r"\s*(?:和|、|及|与)\s*")
 DEADLINE = re.compile(r"以前|之前|前|为止|止")
 OPEN_START = re.compile(r"起|以来")
 AS_OF = re.compile(r"(截至|截止)(?:到|至)?\s*$")
-PART_WORDS = "上半年|下半年|第?[一二三四]季度"
+PART_WORDS = "上半年|下半年|第?[一二三四]季度|第[一二三四]季(?!度)"
 
 
 @dataclass
@@ -87,25 +89,59 @@ def _patterns() -> list[tuple[str, re.Pattern[str]]]:
     holiday = _alt(list(w["holiday"]))
     rec = _alt(list(w["recurrence"]))
     return [
-        ("year_range", re.compile(rf"(?<![\d〔\[])(?P<y1>{YR})\s*[-—~至到]\s*(?P<y2>{YR})\s*年度?")),
+        (
+            "year_range",
+            re.compile(rf"(?<![\d〔\[])(?P<y1>{YR})\s*[-—~至到]\s*(?P<y2>{YR})\s*年度?"),
+        ),
         ("month_range", re.compile(rf"(?<![\d.年])(?P<m1>{NUM2})\s*[-—~]\s*(?P<m2>{NUM2})\s*月")),
-        ("dot_range", re.compile(
-            r"(?<![\d.])(?P<a>\d{1,2})\.(?P<b>\d{1,2})\s*(?:—+|-{1,2}|~|至|到)\s*"
-            r"(?P<c>\d{1,2})\.(?P<e>\d{1,2})(?![\d.])")),
-        ("point", re.compile(rf"(?<![\d〔\[])(?:{year}\s*)?{month}(?:\s*{day}|{mpart})?")),
+        (
+            "dot_range",
+            re.compile(
+                r"(?<![\d.])(?P<a>\d{1,2})\.(?P<b>\d{1,2})\s*(?:—+|-{1,2}|~|至|到)\s*"
+                r"(?P<c>\d{1,2})\.(?P<e>\d{1,2})(?![\d.])"
+            ),
+        ),
+        (
+            "iso",
+            re.compile(r"(?<![\d-])(?P<y>(?:19|20)\d{2})-(?P<m>\d{1,2})-(?P<d>\d{1,2})(?![\d-])"),
+        ),
+        (
+            "point",
+            re.compile(rf"(?<![\d〔\[])(?:{year}\s*|(?P<rel>{rel}))?{month}(?:\s*{day}|{mpart})?"),
+        ),
         ("year", re.compile(rf"(?<![\d〔\[])(?:{year}){ypart}?")),
-        ("relative", re.compile(rf"(?P<rel>{rel})(?P<rp>{PART_WORDS}|初|底|末)?")),
+        ("relative", re.compile(rf"(?P<rel>{rel})(?P<rp>{PART_WORDS}|初|底|末)?(?:内)?")),
         ("part_of_year", re.compile(rf"(?P<py>{_alt(list(w['part_of_year']))})")),
         ("season", re.compile(r"(?P<s1>[春夏秋冬])(?:、?(?P<s2>[春夏秋冬]))?季(?!度)")),
-        ("holiday", re.compile(rf"(?P<hol>{holiday})(?=节|前|后|期间|假|劳动|青年|\b|[,。、])"
-                               r"|(?P<may4>五四)(?=青年节)")),
-        ("plan_period", re.compile(r"(?P<fyp>十[一二三四五]五)(?=期间|时期|规划|末|以来|[,。、)])")),
-        ("recurrence", re.compile(
-            rf"(?:每个?|按)(?P<rec>{rec})"
-            rf"(?P<recx>(?<=周)[一二三四五六日天](?![次个项])|\d{{1,2}}\s*[日号]|\d{{1,2}}\s*月)?")),
-        ("duration", re.compile(
-            rf"(?<![第每\d{CN}])(?P<dn>\d{{1,3}}|[{CN}两]{{1,3}}|半)(?P<dg>个)?(?P<du>年|月|周|星期|天|小时)"
-            r"(?P<dx>以内|之内|内)?")),
+        (
+            "holiday",
+            re.compile(rf"(?:(?P<hol>{holiday})|(?P<may4>五四)(?=青年节))(?:青年节|劳动节|节)?"),
+        ),
+        (
+            "day_name",
+            re.compile(
+                r"(?<![\d.])(?P<m>\d{1,2})\.(?P<d>\d{1,2})(?=[\u4e00-\u9fff]{0,6}(?:日|节)"
+                r"|系列|活动|宣传)(?!\d)"
+            ),
+        ),
+        (
+            "plan_period",
+            re.compile(r"(?P<fyp>十[一二三四五]五)(?=期间|时期|规划|末|以来|[,。、)])"),
+        ),
+        (
+            "recurrence",
+            re.compile(
+                rf"(?:每个?|按)(?P<rec>{rec})"
+                rf"(?P<recx>(?<=周)[一二三四五六日天](?![次个项])|\d{{1,2}}\s*[日号]|\d{{1,2}}\s*月)?"
+            ),
+        ),
+        (
+            "duration",
+            re.compile(
+                rf"(?<![第每\d{CN}])(?P<dn>\d{{1,3}}|[{CN}两]{{1,3}}|半)(?P<dg>个)?(?P<du>年|月|周|星期|天|小时)"
+                r"(?P<dx>以内|之内|内|来)?"
+            ),
+        ),
         ("bare_day", re.compile(rf"(?<![\d月])(?P<d>{NUM2})\s*[日号]")),
     ]
 
@@ -124,6 +160,8 @@ def _point(m: re.Match[str]) -> Point | None:
     p = Point()
     if g.get("y"):
         p.year = _year_of(g["y"])
+    if g.get("rel"):
+        p.rel = int(_words()["relative"][g["rel"]])
     if g.get("m"):
         p.month = small_number(g["m"])
         if p.month is None or p.month > 12:
@@ -141,6 +179,8 @@ def _point(m: re.Match[str]) -> Point | None:
 
 def _sub_code(word: str) -> int:
     words = _words()["part_of_year"]
+    if re.fullmatch(r"第[一二三四]季", word):
+        return 32 + "一二三四".index(word[1]) + 1
     if word in ("初",):
         return 33
     if word in ("底", "末", "终"):
@@ -171,8 +211,13 @@ def _atom(kind: str, m: re.Match[str], text: str, words: dict) -> Hit | None:
     s, e = m.span()
     g = m.groupdict()
     if kind == "year_range":
-        return Hit(s, e, "range", [Point(year=_year_of(g["y1"])), Point(year=_year_of(g["y2"]))],
-                   type="range")
+        return Hit(
+            s,
+            e,
+            "range",
+            [Point(year=_year_of(g["y1"])), Point(year=_year_of(g["y2"]))],
+            type="range",
+        )
     if kind == "month_range":
         a, b = small_number(g["m1"]), small_number(g["m2"])
         if not a or not b or not a < b <= 12:
@@ -180,9 +225,18 @@ def _atom(kind: str, m: re.Match[str], text: str, words: dict) -> Hit | None:
         return Hit(s, e, "range", [Point(month=a), Point(month=b)], type="range")
     if kind == "dot_range":
         a, b, c, d = (int(g[k]) for k in "abce")
-        if not (1 <= a <= 12 and 1 <= c <= 12 and 1 <= b <= 31 and 1 <= d <= 31) or (a, b) >= (c, d):
+        if not (1 <= a <= 12 and 1 <= c <= 12 and 1 <= b <= 31 and 1 <= d <= 31) or (a, b) >= (
+            c,
+            d,
+        ):
             return None
         return Hit(s, e, "range", [Point(month=a, day=b), Point(month=c, day=d)], type="range")
+    if kind == "day_name":
+        p = _point(m)
+        return Hit(s, e, "point", [p]) if p else None
+    if kind == "iso":
+        p = _point(m)
+        return Hit(s, e, "point", [p]) if p else None
     if kind in ("point", "year"):
         if kind == "year" and text[e : e + 1] == "版":
             return None
@@ -197,14 +251,24 @@ def _atom(kind: str, m: re.Match[str], text: str, words: dict) -> Hit | None:
             p.sub = [_sub_code(g["rp"])]
         return Hit(s, e, "point", [p], type="part_of_year" if p.sub else "point")
     if kind == "part_of_year":
-        return Hit(s, e, "point", [Point(sub=[int(words["part_of_year"][g["py"]])])],
-                   type="part_of_year")
+        return Hit(
+            s, e, "point", [Point(sub=[int(words["part_of_year"][g["py"]])])], type="part_of_year"
+        )
     if kind == "season":
         codes = [int(words["season"][g["s1"]])]
         if g.get("s2"):
-            codes.append(int(words["season"][g["s2"]]))
+            codes = sorted({*codes, int(words["season"][g["s2"]])})
         return Hit(s, e, "point", [Point(sub=codes)], type="part_of_year")
     if kind == "holiday":
+        numeric = g.get("hol") in ("五一", "六一", "七一", "十一")
+        if numeric and (
+            text[s - 1 : s] in "第" + CN + "每"
+            or not (
+                re.match(r"节|前|后|期间|假|长假|黄金周|劳动|”|\"", text[e : e + 3])
+                or text[s - 1 : s] in '“"'
+            )
+        ):
+            return None
         if g.get("may4"):
             return Hit(s, e, "point", [Point(holiday="05-04")])
         return Hit(s, e, "point", [Point(holiday=words["holiday"][g["hol"]])])
@@ -224,7 +288,7 @@ def _duration(m: re.Match[str], text: str) -> Hit | None:
     g = m.groupdict()
     unit, n = g["du"], g["dn"]
     after = text[m.end("du") : m.end("du") + 1]
-    if unit == "月" and not g["dg"]:
+    if unit == "月" and not g["dg"] and n != "半":
         return None  # 3月 is a month, 3个月 a duration
     if unit == "年" and (after in "度级制龄前" or len(n) > 2):
         return None
@@ -250,28 +314,38 @@ def combine(atoms: list[Hit], text: str) -> list[Hit]:
     while i < len(atoms):
         h = atoms[i]
         nxt = atoms[i + 1] if i + 1 < len(atoms) else None
-        if (h.kind == "point" and nxt is not None and nxt.kind in ("point", "bare_day")
-                and CONNECTOR.fullmatch(text[h.end : nxt.start])
-                and _orderable(h.points[0], nxt.points[0])):
+        if (
+            h.kind == "point"
+            and nxt is not None
+            and nxt.kind in ("point", "bare_day")
+            and CONNECTOR.fullmatch(text[h.end : nxt.start])
+            and _orderable(h.points[0], nxt.points[0])
+        ):
             h = Hit(h.start, nxt.end, "range", [h.points[0], nxt.points[0]], type="range")
             i += 1
         elif h.kind == "point" and nxt is not None and nxt.kind == "point":
             group = [h]
             j = i
-            while (j + 1 < len(atoms) and atoms[j + 1].kind == "point"
-                   and SET_JOIN.fullmatch(text[atoms[j].end : atoms[j + 1].start])):
+            while (
+                j + 1 < len(atoms)
+                and atoms[j + 1].kind == "point"
+                and SET_JOIN.fullmatch(text[atoms[j].end : atoms[j + 1].start])
+            ):
                 j += 1
                 group.append(atoms[j])
             if len(group) > 1 and text[group[-1].end : group[-1].end + 1] == "各":
-                h = Hit(h.start, group[-1].end, "set", [g.points[0] for g in group],
-                        type="recurrence")
+                h = Hit(
+                    h.start, group[-1].end, "set", [g.points[0] for g in group], type="recurrence"
+                )
                 i = j
         i += 1
         if h.kind == "bare_day":
             continue
         if h.kind in ("point", "range"):
             rest = text[h.end : h.end + 3]
-            if (m := DEADLINE.match(rest)) and h.kind == "point":
+            if rest.startswith("前后"):
+                h.end += 2  # 春节前后: around, still a point
+            elif (m := DEADLINE.match(rest)) and h.kind == "point":
                 h.type = "deadline"
                 h.end += m.end()
             elif m := OPEN_START.match(rest):
@@ -279,6 +353,14 @@ def combine(atoms: list[Hit], text: str) -> list[Hit]:
                 h.end += m.end()
             elif h.kind == "point" and (m := AS_OF.search(text[max(0, h.start - 4) : h.start])):
                 h.start -= len(text[max(0, h.start - 4) : h.start]) - m.start()
+            elif (
+                h.kind == "point"
+                and text[h.start - 1 : h.start] == "到"
+                and h.points
+                and (h.points[0].part == "底" or 36 in h.points[0].sub)
+            ):
+                h.type = "deadline"  # 到xx年底: by the end of
+                h.start -= 1
         out.append(h)
     return out
 
@@ -301,8 +383,9 @@ class DateItem:
     year_source: str
 
 
-def extract(text: str, *, quiet: list[tuple[int, int]] = (), title_year: str | None = None
-            ) -> list[DateItem]:
+def extract(
+    text: str, *, quiet: list[tuple[int, int]] = (), title_year: str | None = None
+) -> list[DateItem]:
     """The time expressions of one document's folded text, normalized.
 
     ``quiet`` ranges (a site's series heading) hold dates that resolve no others;
@@ -328,7 +411,9 @@ def extract(text: str, *, quiet: list[tuple[int, int]] = (), title_year: str | N
         if any(p.rel is not None for p in h.points) and year != "XXXX" and source == "document":
             pass
         value = _value(h, year)
-        items.append(DateItem(h.start, h.end, h.type if h.type != "open" else "range", value, source))
+        items.append(
+            DateItem(h.start, h.end, h.type if h.type != "open" else "range", value, source)
+        )
         if explicit and not inside and explicit[-1] != "XXXX":
             context = explicit[-1]
     return items
@@ -360,8 +445,11 @@ def _bounds(p: Point, year: str) -> tuple[str, str, str] | None:
         first = {33: "01-01", 34: "04-01", 35: "07-01", 36: "10-01", 40: "01-01", 41: "07-01"}
         last = {33: "03-31", 34: "06-30", 35: "09-30", 36: "12-31", 40: "06-30", 41: "12-31"}
         v = f"{y}-{code}"
-        return (v, f"{y}-{first[code]}" if code in first else v,
-                f"{y}-{last[code]}" if code in last else v)
+        return (
+            v,
+            f"{y}-{first[code]}" if code in first else v,
+            f"{y}-{last[code]}" if code in last else v,
+        )
     if p.month is None:
         if p.day is not None:
             return None
@@ -372,8 +460,13 @@ def _bounds(p: Point, year: str) -> tuple[str, str, str] | None:
         return v, v, v
     if p.part:
         end = _last_day(y, p.month)
-        lo, hi = {"上旬": (1, 10), "初": (1, 10), "中旬": (11, 20), "下旬": (21, end),
-                  "底": (end, end)}[p.part]
+        lo, hi = {
+            "上旬": (1, 10),
+            "初": (1, 10),
+            "中旬": (11, 20),
+            "下旬": (21, end),
+            "底": (end, end),
+        }[p.part]
         if lo == hi:
             v = f"{ym}-{lo:02d}"
             return v, v, v
@@ -390,9 +483,15 @@ def _value(h: Hit, year: str) -> str | None:
         return "{" + ",".join(v.strip("{}") for v in vals) + "}"
     if h.kind == "range":
         a, b = h.points
-        b = Point(year=b.year or a.year, rel=b.rel if b.year else a.rel,
-                  month=b.month if b.month is not None else (a.month if b.day else None),
-                  day=b.day, part=b.part, sub=b.sub, holiday=b.holiday)
+        b = Point(
+            year=b.year or a.year,
+            rel=b.rel if b.year else a.rel,
+            month=b.month if b.month is not None else (a.month if b.day else None),
+            day=b.day,
+            part=b.part,
+            sub=b.sub,
+            holiday=b.holiday,
+        )
         ba, bb = _bounds(a, year), _bounds(b, a.year or year)
         if ba is None or bb is None:
             return None

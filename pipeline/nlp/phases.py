@@ -40,8 +40,9 @@ class PhaseItem:
     period: int | None  # index into the document's dates
 
 
-def extract(text: str, sections: list[SectionInfo], dates: list[tuple[int, int, str]]
-            ) -> list[PhaseItem]:
+def extract(
+    text: str, sections: list[SectionInfo], dates: list[tuple[int, int, str]]
+) -> list[PhaseItem]:
     """Phases among ``sections``; ``dates`` are (start, end, type) in document order."""
     by_id = {s.id: s for s in sections}
     groups: dict[str | None, list[SectionInfo]] = {}
@@ -49,10 +50,12 @@ def extract(text: str, sections: list[SectionInfo], dates: list[tuple[int, int, 
         head = text[_head_start(s) : s.heading[1]]
         parent = by_id.get(s.parent) if s.parent else None
         parent_head = text[parent.heading[0] : parent.heading[1]] if parent else ""
-        in_heading = [d for d in dates if s.heading[0] <= d[0] < s.heading[1]
-                      and d[2] in PERIOD_TYPES]
-        if STAGE.match(head) or (NAMES_STAGE.search(re.sub(r"\(.*?\)", "", head))
-                                 and s.marker_type != "cn"):
+        in_heading = [
+            d for d in dates if s.heading[0] <= d[0] < s.heading[1] and d[2] in PERIOD_TYPES
+        ]
+        if STAGE.match(head) or (
+            NAMES_STAGE.search(re.sub(r"\(.*?\)", "", head)) and s.marker_type != "cn"
+        ):
             groups.setdefault(s.parent, []).append(s)
         elif SCHEDULE.search(parent_head) and in_heading and s.marker_type != "cn":
             groups.setdefault(s.parent, []).append(s)
@@ -88,16 +91,23 @@ def _phase(text: str, s: SectionInfo, n: int, dates: list[tuple[int, int, str]])
     while end > h0 and text[end - 1] in TRAIL:
         end -= 1
     if period is None:
-        sentence_end = min((i for i in (text.find("。", h1, s.span[1]),) if i != -1), default=s.span[1])
+        sentence_end = min(
+            (i for i in (text.find("。", h1, s.span[1]),) if i != -1), default=s.span[1]
+        )
         for k, d in enumerate(dates):
             if h1 <= d[0] < sentence_end and d[2] in PERIOD_TYPES:
                 period = k
                 break
     name = head
     if stage:
-        name = name[stage.end():].lstrip(TRAIL)
-    name = re.sub(r"\([^()]*\)?$", "", name[: (dates[period][0] - h0) if period is not None
-                                              and dates[period][0] < h1 else len(name)])
+        name = name[stage.end() :].lstrip(TRAIL)
+    name = re.sub(
+        r"\([^()]*\)?$",
+        "",
+        name[
+            : (dates[period][0] - h0) if period is not None and dates[period][0] < h1 else len(name)
+        ],
+    )
     name = name.strip(TRAIL + "(")
     if not name and stage:
         name = stage.group()

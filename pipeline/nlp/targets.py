@@ -19,7 +19,8 @@ from .numbers import CN_DIGITS, as_json_number, parse_number
 BOUNDARY = re.compile(r"[,;。:!?、\n()“”\"《》]|\s{2,}")
 LEAD_WORDS = re.compile(
     r"^(?:其中|并且|并|使|确保|力争|争取|实现|要|将|全年|共|累计|完成|做到|保证|把|对|全院|今年|"
-    r"明年|目前|现|已|共计|合计|总计|同时|进一步|切实|努力|力求|保持|以上|通过|和|与|及|等)+")
+    r"明年|目前|现|已|共计|合计|总计|同时|进一步|切实|努力|力求|保持|以上|通过|和|与|及|等)+"
+)
 
 
 @dataclass
@@ -48,7 +49,8 @@ def _pattern() -> re.Pattern[str]:
         rf"(?<![\d.第每])(?P<pct>百分之)?(?P<n1>{num}|_{{2,}}|[xX]{{1,3}}(?![xX]))"
         rf"(?:\s*(?P<rng>[-—~至到])\s*(?P<n2>{num}))?"
         r"(?P<more>余|多)?(?P<mul>万亿|万|亿|千)?(?P<more2>余|多)?"
-        rf"\s*(?P<unit>{units})?")
+        rf"\s*(?P<unit>{units})?"
+    )
 
 
 @lru_cache(maxsize=1)
@@ -112,7 +114,9 @@ def extract(text: str, kind_at, dates: list[tuple[int, int]]) -> list[TargetItem
             c = pat.match(rest)
             if c and (comp != "<=" or c.group() != "内" or unit in ("分钟", "小时", "天", "日")):
                 if comparator in (None, "=", ">=", "<=") or comp == "~":
-                    comparator = comp if comparator in (None, "=", ">=") or comp == "~" else comparator
+                    comparator = (
+                        comp if comparator in (None, "=", ">=") or comp == "~" else comparator
+                    )
                 end = e + c.end()
                 break
         comparator = comparator or "="
@@ -123,18 +127,29 @@ def extract(text: str, kind_at, dates: list[tuple[int, int]]) -> list[TargetItem
         if not indicator:
             after = BOUNDARY.split(text[end : end + 12], 1)[0]
             indicator = after[:8]
-            end = end + len(indicator) if indicator and not _inside(end, end + len(indicator), taken) else end
+            end = (
+                end + len(indicator)
+                if indicator and not _inside(end, end + len(indicator), taken)
+                else end
+            )
         if len(indicator) > 24:
             start = cue_at - 24
             indicator = text[start:cue_at]
         kind = "target"
         if not plan_like and not _cues()["target"].search(text[clause_start:end]):
             kind = "actual"
-        items.append(TargetItem(
-            start=start, end=end, indicator=indicator, comparator=comparator,
-            value=as_json_number(value * scale) if value is not None else None,
-            value_max=as_json_number(value_max * scale) if value_max is not None else None,
-            unit=base, kind=kind))
+        items.append(
+            TargetItem(
+                start=start,
+                end=end,
+                indicator=indicator,
+                comparator=comparator,
+                value=as_json_number(value * scale) if value is not None else None,
+                value_max=as_json_number(value_max * scale) if value_max is not None else None,
+                unit=base,
+                kind=kind,
+            )
+        )
     return items
 
 

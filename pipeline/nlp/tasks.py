@@ -35,7 +35,9 @@ def extract(text: str, ctx: Any, items: dict[str, list[dict[str, Any]]]) -> list
             continue
         if ctx.kind_at(a) in ("report", "problems"):
             continue
-        if any(a <= it["start"] < b for g in ("units", "dates", "targets") for it in items.get(g, [])):
+        if any(
+            a <= it["start"] < b for g in ("units", "dates", "targets") for it in items.get(g, [])
+        ):
             spans.append((a, b, _section_at(sections, a)))
     tasks = []
     for a, b, sec in sorted(spans):
@@ -47,11 +49,17 @@ def extract(text: str, ctx: Any, items: dict[str, list[dict[str, Any]]]) -> list
         def inside(group: str, a: int = a, b: int = b) -> list[str]:
             return [it["id"] for it in items.get(group, []) if a <= it["start"] < b]
 
-        tasks.append({
-            "start": a, "end": b, "section": sec,
-            "phase": _phase_of(sec, by_id, phase_of),
-            "responsible": inside("units"), "dates": inside("dates"), "targets": inside("targets"),
-        })
+        tasks.append(
+            {
+                "start": a,
+                "end": b,
+                "section": sec,
+                "phase": _phase_of(sec, by_id, phase_of),
+                "responsible": inside("units"),
+                "dates": inside("dates"),
+                "targets": inside("targets"),
+            }
+        )
     return tasks
 
 

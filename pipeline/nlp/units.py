@@ -21,11 +21,43 @@ import jieba
 from ..rules import load
 
 MAX_UNIT = 24
-STOP_TAGS = {"v", "vd", "vg", "p", "c", "d", "u", "uj", "ul", "uv", "uz", "ud", "ug", "r", "rr",
-             "rz", "m", "mq", "q", "a", "ad", "y", "e", "o", "f", "t", "zg", "x", "l", "i"}
+STOP_TAGS = {
+    "v",
+    "vd",
+    "vg",
+    "p",
+    "c",
+    "d",
+    "u",
+    "uj",
+    "ul",
+    "uv",
+    "uz",
+    "ud",
+    "ug",
+    "r",
+    "rr",
+    "rz",
+    "m",
+    "mq",
+    "q",
+    "a",
+    "ad",
+    "y",
+    "e",
+    "o",
+    "f",
+    "t",
+    "zg",
+    "x",
+    "l",
+    "i",
+}
 HAN = re.compile(r"^[\u4e00-\u9fff]+$")
 CLAUSE = re.compile(r"[,;。:!?\n(“]")
 ADMIN = set("省市县区镇乡村")
+QUOTED = re.compile(r"《[^《》\n]{0,80}》")
+COORD = re.compile(r"\s*(?:、|和|及|与|以及|,)\s*")
 
 
 @dataclass
@@ -65,7 +97,9 @@ def _stop_words() -> frozenset[str]:
 
 
 @lru_cache(maxsize=1)
-def _roles() -> tuple[list[tuple[re.Pattern[str], str, str]], list[tuple[re.Pattern[str], str, str]]]:
+def _roles() -> tuple[
+    list[tuple[re.Pattern[str], str, str]], list[tuple[re.Pattern[str], str, str]]
+]:
     before, after = [], []
     for r in load("unit_roles.tsv"):
         (before if r["position"] == "before" else after).append((r.regex, r["role"], r["id"]))
@@ -74,10 +108,12 @@ def _roles() -> tuple[list[tuple[re.Pattern[str], str, str]], list[tuple[re.Patt
 
 def _is_head(word: str) -> bool:
     heads = _heads()
-    if word in heads.get("exclude", ()):
+    excluded = heads.get("exclude", set())
+    if word in excluded or any(word.endswith(x) for x in excluded if len(x) > 1):
         return False
-    return word in heads.get("word", ()) or word in heads.get("bare", ()) or (
-        word.endswith(_suffixes()) and HAN.match(word) is not None)
+    if word in heads.get("word", ()) or word in heads.get("bare", ()):
+        return True
+    return word.endswith(_suffixes()) and HAN.match(word) is not None and word not in _stop_words()
 
 
 def _can_name(word: str) -> bool:
@@ -89,45 +125,65 @@ def _can_name(word: str) -> bool:
     return True
 
 
-def extract(words: list[str], text: str) -> list[UnitItem]:
-    """Units in a document given its jieba ``words`` (which join to ``text``)."""
+def extract(words: list[str], text: str, skip: list[tuple[int, int]] = ()) -> list[UnitItem]:
+    """Units in a document given its jieba ``words`` (which join to ``text``).
+
+    Nothing is tagged inside the ``skip`` ranges (a title) or inside 《…》 (a document name).
+    """
     starts = []
     at = 0
     for w in words:
         starts.append(at)
         at += len(w)
+    quiet = [*skip, *((m.start(), m.end()) for m in QUOTED.finditer(text))]
     heads = _heads()
-    items: list[UnitItem] = []
+    bare = heads["bare"]
+    found: list[UnitItem] = []
     i, n = 0, len(words)
     while i < n:
         if not _is_head(words[i]):
             i += 1
             continue
         j = i
-        while j + 1 < n and _is_head(words[j + 1]) and words[j + 1] not in heads["bare"] | {"领导"}:
+        while j + 1 < n and _is_head(words[j + 1]) and words[j + 1] not in bare:
             j += 1
         k = i
-        while k > 0 and _can_name(words[k - 1]) and starts[j] + len(words[j]) - starts[k - 1] <= MAX_UNIT:
+        while (
+            k > 0
+            and _can_name(words[k - 1])
+            and starts[j] + len(words[j]) - starts[k - 1] <= MAX_UNIT
+        ):
             k -= 1
-        # 省、市、县爱卫会: single-character places before a shared head
-        while (k >= 2 and words[k - 1] == "、" and words[k - 2] in ADMIN
-               and words[k] in ADMIN):
-            k -= 2
-        first = words[k] if k < i else None
-        body = "".join(words[k : j + 1])
-        s, e = starts[k], starts[j] + len(words[j])
+        while k >= 2 and words[k - 1] == "、" and words[k - 2] in ADMIN and words[k] in ADMIN:
+            k -= 2  # 省、市、县爱卫会: places sharing one head
         i = j + 1
-        if first is None and words[j] in heads["bare"] and j == i - 1 and k == j:
+        s, e = starts[k], starts[j] + len(words[j])
+        body = "".join(words[k : j + 1])
+        if k == j and words[j] in bare:
             continue
-        if k == j and words[j] in heads["bare"]:
+        if words[j] == "领导" and text[e : e + 1] == "下":
             continue
-        if words[j] == "领导" and (text[e : e + 1] == "下" or text[e : e + 2] in ("小组",)):
+        if any(a <= s < b for a, b in quiet):
             continue
-        if body in heads.get("exclude", ()) or (all(w in heads["prefix"] for w in words[k:j]) and (
-                words[j] in heads["bare"] and k == j)):
+        found.append(UnitItem(s, e, _canonical(body), _role(text, s, e, body)))
+    _share_roles(found, text)
+    weak = tuple(heads.get("weak", ()))
+    return [u for u in found if not (u.role == "other" and u.name.endswith(weak))]
+
+
+def _share_roles(units: list[UnitItem], text: str) -> None:
+    """市委、市政府和市卫生局党委的领导下: a coordinated list shares one role."""
+    group: list[UnitItem] = []
+    for u in [*units, None]:
+        if u is not None and group and COORD.fullmatch(text[group[-1].end : u.start]):
+            group.append(u)
             continue
-        items.append(UnitItem(s, e, _canonical(body), _role(text, s, e, body)))
-    return items
+        if len(group) > 1:
+            roles = [g.role for g in group if g.role != "other"]
+            if roles:
+                for g in group:
+                    g.role = roles[-1]
+        group = [u] if u is not None else []
 
 
 def _canonical(name: str) -> str:
@@ -135,20 +191,28 @@ def _canonical(name: str) -> str:
 
 
 def _role(text: str, s: int, e: int, name: str) -> str:
-    before_all, after_all = _roles()
-    clause_from = max((m.end() for m in CLAUSE.finditer(text, max(0, s - 30), s)), default=max(0, s - 30))
+    before_all = _roles()[0]
+    clause_from = max(
+        (m.end() for m in CLAUSE.finditer(text, max(0, s - 30), s)), default=max(0, s - 30)
+    )
     before = text[clause_from:s]
-    after = text[e : e + 12]
+    after = text[e : e + 16]
     for pat, role, rid in before_all:
         if pat.search(before):
-            if rid == "auth_follow" and not re.match(r"^(?:的|关于|《|、)|^[^,。]{0,20}(?:要求|部署|精神|文件|方案|规定)", after):
+            if rid == "auth_follow" and not re.match(
+                r"^(?:的|关于|《|、)|^[^,。]{0,20}(?:要求|部署|精神|文件|方案|规定)", after
+            ):
                 continue
-            if rid == "report_to2" and not re.match(r"^[^,。]{0,8}(?:报|汇报|报告|报送|提交|反馈)", after):
+            if rid == "report_to2" and not re.match(
+                r"^[^,。]{0,8}(?:报|汇报|报告|报送|提交|反馈)", after
+            ):
                 continue
             if rid == "put_on" and (m := _after_role(after)) is not None:
                 return m
             return role
-    if re.search(r"在[^,。]{0,20}$", before) and re.match(r"^(?:、[^,。]{0,20})?的?(?:正确|统一|坚强)?领导下", after):
+    if re.search(r"在[^,。]{0,20}$", before) and re.match(
+        r"^(?:、[^,。]{0,20})?的?(?:正确|统一|坚强)?领导下", after
+    ):
         return "authority"
     role = _after_role(after)
     if role is not None:
@@ -161,7 +225,13 @@ def _role(text: str, s: int, e: int, name: str) -> str:
 
 
 def _after_role(after: str) -> str | None:
+    """The role cue that comes first after the unit, within its clause."""
+    clause = re.split(r"[,;。:!?\n]", after, maxsplit=1)[0]
+    best = None
     for pat, role, _ in _roles()[1]:
-        if pat.search(after):
-            return role
-    return None
+        for cut in range(0, min(len(clause), 6) + 1):
+            if pat.search(clause[cut:]):
+                if best is None or cut < best[0]:
+                    best = (cut, role)
+                break
+    return best[1] if best else None
