@@ -189,7 +189,7 @@ NO_PLAN = {
     "news": "本报讯 昨日傍晚,一场大雨过后,城东的老街重新热闹起来。\n摊贩们陆续出摊,行人撑着伞慢慢走过。\n",
     "english": "The quick brown fox jumps over the lazy dog. " * 200,
     "random": "".join(random.Random(3).choice("的一是了我不人在他有这个上们来到") for _ in range(5000)),
-    "one character": "好" * 1_000_000,
+    "one character": "好" * 1_200_000,  # past spaCy's default max_length
     "long line": "春风吹过山岗小河流水哗哗作响" * 1500,
 }
 

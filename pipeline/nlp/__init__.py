@@ -139,7 +139,9 @@ def make_phases(nlp: Language, name: str) -> Any:
 def make_units(nlp: Language, name: str) -> Any:
     def tag(doc: Doc) -> Doc:
         ctx: Context = doc._.context or Context()
-        found = unit_rules.extract([t.text for t in doc], doc.text, ctx.quiet + ctx.title)
+        found = unit_rules.extract(
+            doc.user_data.get("words") or [t.text for t in doc], doc.text, ctx.quiet + ctx.title
+        )
         _store(
             doc,
             "units",
@@ -199,6 +201,9 @@ def make_tasks(nlp: Language, name: str) -> Any:
 def load() -> Language:
     """The pipeline (built once per process; nothing is downloaded)."""
     nlp = spacy.blank("zh")
+    # No parser or NER here: memory is linear in the text, and a document is at most
+    # assemble.MAX_DOC_CHARS long, past spaCy's default guard of 1 M characters.
+    nlp.max_length = 8_000_000
     nlp.tokenizer = JiebaTokenizer(nlp.vocab)
     for name in COMPONENTS:
         nlp.add_pipe(name)

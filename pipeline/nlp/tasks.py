@@ -31,7 +31,7 @@ def extract(text: str, ctx: Any, items: dict[str, list[dict[str, Any]]]) -> list
         covered.append(s.span)
     for m in SENTENCE.finditer(text):
         a, b = m.span()
-        if any(c0 <= a < c1 for c0, c1 in covered) or not m.group().strip():
+        if any(c0 <= a < c1 for c0, c1 in [*covered, *ctx.title]) or not m.group().strip():
             continue
         if ctx.kind_at(a) in ("report", "problems"):
             continue

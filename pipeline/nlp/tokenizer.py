@@ -71,4 +71,6 @@ class JiebaTokenizer:
 
     def __call__(self, text: str) -> Doc:
         words = cut(text)
-        return Doc(self.vocab, words=words, spaces=[False] * len(words))
+        doc = Doc(self.vocab, words=words, spaces=[False] * len(words))
+        doc.user_data["words"] = words  # the strings, without building Token objects again
+        return doc

@@ -106,6 +106,7 @@ def _roles() -> tuple[
     return before, after
 
 
+@lru_cache(maxsize=65536)
 def _is_head(word: str) -> bool:
     heads = _heads()
     excluded = heads.get("exclude", set())
@@ -116,6 +117,7 @@ def _is_head(word: str) -> bool:
     return word.endswith(_suffixes()) and HAN.match(word) is not None and word not in _stop_words()
 
 
+@lru_cache(maxsize=65536)
 def _can_name(word: str) -> bool:
     heads = _heads()
     if word in heads["prefix"]:
