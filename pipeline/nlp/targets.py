@@ -23,6 +23,10 @@ LEAD_WORDS = re.compile(
 )
 
 
+PER_PERIOD = re.compile(r"每|各")
+COUNT_CUE = re.compile(r"不少于|至少|达到|以上|共|累计|新增|增加|完成|每")
+
+
 @dataclass
 class TargetItem:
     start: int
@@ -161,7 +165,14 @@ def _skip(text: str, e: int, n1: str, unit: str) -> bool:
     """Counts that structure the text (四个阶段, 一次通过) are not figures."""
     if _cues()["skip"].search(text[e : e + 4]):
         return True
-    return n1 in ("一", "两") and unit in ("个", "次", "项", "名", "种", "批", "期", "份", "件")
+    clause = text[_clause_start(text, e) : e]
+    if unit == "次" and PER_PERIOD.search(clause):
+        return False  # 每月…报送一次: a count per period is a target
+    if n1 in ("一", "两") and unit in ("个", "次", "项", "名", "种", "批", "期", "份", "件"):
+        return True
+    # 五项制度, 四个全面, 打造四个: small Chinese-numeral counts of things name a structure
+    return (not n1[0].isdigit() and unit in ("个", "项", "张", "支", "名")
+            and not COUNT_CUE.search(clause))
 
 
 def _clause_start(text: str, at: int) -> int:
