@@ -29,10 +29,10 @@ REQUIRED = {
 CHOICES = {
     "scope": {"line", "tail"},
     "kind": {"plan", "report", "problems", "other"},
-    "position": {"before", "after"},
+    "position": {"before", "after", "around", "name"},
     "role": {"lead", "responsible", "cooperating", "supervising", "authority", "report_to",
              "other"},
-    "type": {"suffix", "word", "exclude", "bare", "weak", "prefix", "stop"},
+    "type": {"suffix", "word", "exclude", "bare", "prefix", "stop"},
     "group": {"recurrence", "part_of_year", "season", "holiday", "plan_period", "relative"},
 }
 

@@ -5,8 +5,13 @@ Works on jieba's words. A unit ends in a *head* word (a word ending in 科, 办,
 words that can name it: prefixes (各, 院, 市), and nouns, as jieba's dictionary tags them;
 a verb, preposition, pronoun or a listed stop word ends it. Generic heads (办, 部门, 单位)
 count only with a name before them, so 办好 or 部门 alone are not units. A coordinated list
-is one unit when its parts share the head (省、市、县爱卫会). The role comes from the cue
-words around the unit (``unit_roles.tsv``); a unit that opens its clause is responsible.
+is one unit when its parts share the head (省、市、县爱卫会).
+
+The role is the first rule of ``unit_roles.tsv`` that its context matches: cue words before
+it (根据, 配合, 报), after it (牵头, 配合, 督导, 要), around it (在…的领导下, 向…报送), or in
+its name (…领导小组, 督导…). A unit that opens its clause and is followed by a verb is
+responsible; followed by a noun it is a topic (县人民医院门诊量…). A unit left with no role
+is dropped, except a newly formed body (…领导小组): the contract tags units *given* work.
 """
 
 from __future__ import annotations
@@ -20,7 +25,7 @@ import jieba
 
 from ..rules import load
 
-MAX_UNIT = 24
+MAX_UNIT = 32
 STOP_TAGS = {
     "v",
     "vd",
@@ -41,7 +46,6 @@ STOP_TAGS = {
     "m",
     "mq",
     "q",
-    "a",
     "ad",
     "y",
     "e",
@@ -53,10 +57,19 @@ STOP_TAGS = {
     "l",
     "i",
 }
+ACT_TAGS = {"v", "vd", "vg", "d", "ad"}
+NOUN_TAGS = {"n", "nr", "ns", "nt", "nz", "vn", "an", "j", "ng"}
 HAN = re.compile(r"^[\u4e00-\u9fff]+$")
 CLAUSE = re.compile(r"[,;。:!?\n(“]")
 ADMIN = set("省市县区镇乡村")
 QUOTED = re.compile(r"《[^《》\n]{0,80}》")
+ENUMERATOR = re.compile(r"^(?:[一二三四五六七八九十]是|首先|其次|再次|最后|同时|另外|此外)$")
+FUNCTION_CHARS = set("由报按需经至到和与及是把对向在从为请将让使给被就并")
+COMMITTEES = ("领导小组", "工作小组", "工作组", "委员会", "指挥部")
+HARD_STOPS = {"成立", "设立", "下设", "组建", "建立", "健全", "调整", "充实", "召开", "由", "在"}
+# 洪卫办字〔20xx〕3号: the issuer of a document number, not a unit at work
+ISSUER = re.compile(r"\s*(?:字\s*)?[〔\[]|\s*令第")
+MARKER = re.compile(r"^[\s\d一二三四五六七八九十()、.]*[)、.]\s*|^\s+")
 COORD = re.compile(r"\s*(?:、|和|及|与|以及|,)\s*")
 
 
@@ -84,26 +97,49 @@ def _suffixes() -> tuple[str, ...]:
 @lru_cache(maxsize=1)
 def _stop_words() -> frozenset[str]:
     """Words jieba's dictionary tags as verbs, prepositions, pronouns, … (never in a name)."""
-    path = Path(jieba.__file__).parent / "dict.txt"
-    out = set()
-    with path.open(encoding="utf-8") as fh:
-        for line in fh:
-            parts = line.split()
-            if len(parts) == 3 and parts[2] in STOP_TAGS:
-                out.add(parts[0])
     heads = _heads()
+    out = {w for w, tag in _tagged() if tag in STOP_TAGS}
     out -= heads["prefix"] | heads["suffix"] | heads.get("word", set())
     return frozenset(out | heads["stop"])
 
 
 @lru_cache(maxsize=1)
-def _roles() -> tuple[
-    list[tuple[re.Pattern[str], str, str]], list[tuple[re.Pattern[str], str, str]]
-]:
-    before, after = [], []
+def _not_heads() -> frozenset[str]:
+    """Words that never end a unit: verbs, function words (fixed phrases like 上级部门 may)."""
+    return frozenset(w for w, tag in _tagged() if tag in STOP_TAGS - {"l", "i", "x", "zg"})
+
+
+@lru_cache(maxsize=1)
+def _acts() -> frozenset[str]:
+    """Verbs, modals and adverbs: a unit followed by one is doing something."""
+    return frozenset(w for w, tag in _tagged() if tag in ACT_TAGS) | _heads()["stop"]
+
+
+@lru_cache(maxsize=1)
+def _tagged() -> tuple[tuple[str, str], ...]:
+    path = Path(jieba.__file__).parent / "dict.txt"
+    out = []
+    with path.open(encoding="utf-8") as fh:
+        for line in fh:
+            parts = line.split()
+            if len(parts) == 3 and (parts[2] in STOP_TAGS or parts[2] in NOUN_TAGS):
+                out.append((parts[0], parts[2]))
+    return tuple(out)
+
+
+@lru_cache(maxsize=1)
+def _nouns() -> frozenset[str]:
+    return frozenset(w for w, tag in _tagged() if tag in NOUN_TAGS)
+
+
+@lru_cache(maxsize=1)
+def _roles() -> list[tuple[str, re.Pattern[str], re.Pattern[str] | None, str, str]]:
+    """(position, pattern, after-pattern for ``around``, role, id), in file order."""
+    out = []
     for r in load("unit_roles.tsv"):
-        (before if r["position"] == "before" else after).append((r.regex, r["role"], r["id"]))
-    return before, after
+        second = re.compile(r["after_pattern"]) if r.fields.get("after_pattern") else None
+        out.append((r["position"], r.regex, second, r["role"], r["id"]))
+    return out
 
 
 @lru_cache(maxsize=65536)
@@ -114,17 +150,40 @@ def _is_head(word: str) -> bool:
         return False
     if word in heads.get("word", ()) or word in heads.get("bare", ()):
         return True
-    return word.endswith(_suffixes()) and HAN.match(word) is not None and word not in _stop_words()
+    if word[:1] == "各" and (word[1:] in heads.get("bare", ()) or word[1:].endswith(_suffixes())):
+        return True  # 各村, 各科, 各班 (one word to jieba)
+    return word.endswith(_suffixes()) and HAN.match(word) is not None and word not in _not_heads()
+
+
+@lru_cache(maxsize=1)
+def _dictionary() -> frozenset[str]:
+    """Every word of jieba's dictionary (a word outside it was guessed by the HMM)."""
+    path = Path(jieba.__file__).parent / "dict.txt"
+    with path.open(encoding="utf-8") as fh:
+        return frozenset(line.split(" ", 1)[0] for line in fh)
 
 
 @lru_cache(maxsize=65536)
-def _can_name(word: str) -> bool:
+def _can_name(word: str) -> int:
+    """How many characters of ``word``, from its end, can belong to a unit's name.
+
+    0 stops the name. A word jieba guessed (not in its dictionary) that opens with a
+    function character (由院, 报市, 需经) gives only what follows it; an enumerator (二是)
+    gives nothing.
+    """
     heads = _heads()
     if word in heads["prefix"]:
-        return True
+        return len(word)
     if not HAN.match(word) or word in _stop_words() or word in heads.get("exclude", ()):
-        return False
-    return True
+        return 0
+    if ENUMERATOR.match(word):
+        return 0
+    if word not in _dictionary():
+        cut = max((i for i, c in enumerate(word) if c in FUNCTION_CHARS), default=-1)
+        if cut >= 0:  # 由院 -> 院; 检查和 -> nothing
+            rest = word[cut + 1 :]
+            return len(rest) if rest and (rest in heads["prefix"] or rest in _dictionary()) else 0
+    return len(word)
 
 
 def extract(words: list[str], text: str, skip: list[tuple[int, int]] = ()) -> list[UnitItem]:
@@ -149,28 +208,60 @@ def extract(words: list[str], text: str, skip: list[tuple[int, int]] = ()) -> li
         j = i
         while j + 1 < n and _is_head(words[j + 1]) and words[j + 1] not in bare:
             j += 1
-        k = i
-        while (
-            k > 0
-            and _can_name(words[k - 1])
-            and starts[j] + len(words[j]) - starts[k - 1] <= MAX_UNIT
-        ):
+        k, s = i, starts[i]
+        end = starts[j] + len(words[j])
+        committee = any(w.endswith(COMMITTEES) for w in words[i : j + 1])
+        while k > 0 and end - starts[k - 1] <= MAX_UNIT:
+            word = words[k - 1]
+            keep = _can_name(word) or (len(word) if committee and _in_committee_name(word) else 0)
+            if not keep:
+                break
             k -= 1
+            s = starts[k] + len(word) - keep
+            if keep < len(word):
+                break
         while k >= 2 and words[k - 1] == "、" and words[k - 2] in ADMIN and words[k] in ADMIN:
             k -= 2  # 省、市、县爱卫会: places sharing one head
+            s = starts[k]
         i = j + 1
-        s, e = starts[k], starts[j] + len(words[j])
-        body = "".join(words[k : j + 1])
-        if k == j and words[j] in bare:
+        e = end
+        body = text[s:e]
+        if s == starts[j] and words[j] in bare:
             continue
         if words[j] == "领导" and text[e : e + 1] == "下":
             continue
-        if any(a <= s < b for a, b in quiet):
+        if any(a <= s < b for a, b in quiet) or ISSUER.match(text, e):
             continue
         found.append(UnitItem(s, e, _canonical(body), _role(text, s, e, body)))
+    found = _outermost(found)
     _share_roles(found, text)
-    weak = tuple(heads.get("weak", ()))
-    return [u for u in found if not (u.role == "other" and u.name.endswith(weak))]
+    # A name with no role in its context is usually a place, a topic or an object (县公立医院
+    # 下转患者…); only a newly formed body (成立…领导小组) is kept without one.
+    return [u for u in found if u.role != "other" or u.name.endswith(COMMITTEES)]
+
+
+def _outermost(units: list[UnitItem]) -> list[UnitItem]:
+    """卫生局 inside 卫生局创文领导小组办公室: keep only the longer name."""
+    units = sorted(units, key=lambda u: (u.start, -u.end))
+    out: list[UnitItem] = []
+    for u in units:
+        if out and out[-1].start <= u.start and u.end <= out[-1].end:
+            continue
+        while out and u.start <= out[-1].start and out[-1].end <= u.end:
+            out.pop()
+        out.append(u)
+    return out
+
+
+def _in_committee_name(word: str) -> bool:
+    """Task-force names hold verbs (创建文明城市工作领导小组); hard stops still end them."""
+    return (
+        HAN.match(word) is not None
+        and not ENUMERATOR.match(word)
+        and word not in HARD_STOPS
+        and word not in _heads()["prefix"] - {"各"}
+        and word[-1] not in FUNCTION_CHARS
+    )
 
 
 def _share_roles(units: list[UnitItem], text: str) -> None:
@@ -193,47 +284,45 @@ def _canonical(name: str) -> str:
 
 
 def _role(text: str, s: int, e: int, name: str) -> str:
-    before_all = _roles()[0]
+    """The first role rule (``unit_roles.tsv``, in file order) that the context matches."""
     clause_from = max(
         (m.end() for m in CLAUSE.finditer(text, max(0, s - 30), s)), default=max(0, s - 30)
     )
-    before = text[clause_from:s]
-    after = text[e : e + 16]
-    for pat, role, rid in before_all:
-        if pat.search(before):
-            if rid == "auth_follow" and not re.match(
-                r"^(?:的|关于|《|、)|^[^,。]{0,20}(?:要求|部署|精神|文件|方案|规定)", after
-            ):
-                continue
-            if rid == "report_to2" and not re.match(
-                r"^[^,。]{0,8}(?:报|汇报|报告|报送|提交|反馈)", after
-            ):
-                continue
-            if rid == "put_on" and (m := _after_role(after)) is not None:
-                return m
-            return role
-    if re.search(r"在[^,。]{0,20}$", before) and re.match(
-        r"^(?:、[^,。]{0,20})?的?(?:正确|统一|坚强)?领导下", after
-    ):
-        return "authority"
-    role = _after_role(after)
-    if role is not None:
+    before = MARKER.sub("", text[clause_from:s])  # (1)妇科: an item's marker is not context
+    after = re.split(r"[。;!?\n]", text[e : e + 40], maxsplit=1)[0]
+    for position, pattern, second, role, rid in _roles():
+        if position == "name":
+            hit = pattern.search(name)
+        elif position == "before":
+            hit = pattern.search(before)
+        elif position == "after":
+            hit = pattern.search(after)
+        else:
+            hit = pattern.search(before) and second is not None and second.search(after)
+        if not hit:
+            continue
+        if rid == "put_on":
+            return _first_after_role(after) or role
         return role
-    if name.endswith(("领导小组", "指挥部")):
-        return "lead"
-    if not before.strip() or re.fullmatch(r"(?:各|由|请|凡|要求)?", before.strip()):
+    opens = not before.strip() or re.fullmatch(r"(?:各|由|请|凡)?", before.strip())
+    if opens and not _names_next(after):
         return "responsible"
     return "other"
 
 
-def _after_role(after: str) -> str | None:
-    """The role cue that comes first after the unit, within its clause."""
-    clause = re.split(r"[,;。:!?\n]", after, maxsplit=1)[0]
-    best = None
-    for pat, role, _ in _roles()[1]:
-        for cut in range(0, min(len(clause), 6) + 1):
-            if pat.search(clause[cut:]):
-                if best is None or cut < best[0]:
-                    best = (cut, role)
-                break
-    return best[1] if best else None
+def _names_next(after: str) -> bool:
+    """Whether a noun or 的 follows the unit (县人民医院门诊量…): a topic, not an actor."""
+    from .tokenizer import cut
+
+    words = [w for w in cut(after[:8]) if w.strip()]
+    if not words:
+        return False
+    first = words[0]
+    return first == "的" or (first in _nouns() and first not in _acts())
+
+
+def _first_after_role(after: str) -> str | None:
+    for position, pattern, _, role, _ in _roles():
+        if position == "after" and pattern.search(after):
+            return role
+    return None
