@@ -38,6 +38,7 @@ SET_JOIN = re.compile(r"\s*(?:和|、|及|与)\s*")
 DEADLINE = re.compile(r"以前|之前|前|为止|止")
 OPEN_START = re.compile(r"起|以来")
 AS_OF = re.compile(r"(截至|截止)(?:到|至)?\s*$")
+OPENING = 200  # characters in which a document states its own year
 PART_WORDS = "上半年|下半年|第?[一二三四]季度|第[一二三四]季(?!度)"
 
 
@@ -394,6 +395,7 @@ def extract(
     hits = combine(find_atoms(text), text)
     quoted = [(m.start(), m.end()) for m in re.finditer(r"《[^《》\n]{0,80}》", text)]
     context = title_year
+    anchor = title_year or _opening_year(hits, quiet, quoted)
     items = []
     for h in hits:
         inside = any(a <= h.start < b for a, b in [*quiet, *quoted])
@@ -402,14 +404,16 @@ def extract(
             source = "explicit" if h.kind == "plan_period" else "none"
             items.append(DateItem(h.start, h.end, h.type, h.value, source))
             continue
+        relative = any(p.rel is not None for p in h.points)
         if explicit:
             year, source = explicit[0], "explicit"
+        elif relative and (anchor or context):
+            # 今年/去年 count from the year the document is written in, not the last year named
+            year, source = anchor or context or "XXXX", "document"
         elif context is not None:
             year, source = context, "document"
         else:
             year, source = "XXXX", "none"
-        if any(p.rel is not None for p in h.points) and year != "XXXX" and source == "document":
-            pass
         value = _value(h, year)
         items.append(
             DateItem(h.start, h.end, h.type if h.type != "open" else "range", value, source)
@@ -417,6 +421,20 @@ def extract(
         if explicit and not inside and explicit[-1] != "XXXX":
             context = explicit[-1]
     return items
+
+
+def _opening_year(hits: list[Hit], quiet: list[tuple[int, int]],
+                  quoted: list[tuple[int, int]]) -> str | None:
+    """The first explicit year in a document's opening (its first 200 characters)."""
+    for h in hits:
+        if h.start >= OPENING:
+            break
+        if any(a <= h.start < b for a, b in [*quiet, *quoted]):
+            continue
+        years = [p.year for p in h.points if p.year and p.year != "XXXX"]
+        if years:
+            return years[0]
+    return None
 
 
 def _shift(year: str, rel: int | None) -> str:

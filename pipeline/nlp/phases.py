@@ -91,9 +91,10 @@ def _phase(text: str, s: SectionInfo, n: int, dates: list[tuple[int, int, str]])
     while end > h0 and text[end - 1] in TRAIL:
         end -= 1
     if period is None:
-        sentence_end = min(
-            (i for i in (text.find("。", h1, s.span[1]),) if i != -1), default=s.span[1]
-        )
+        # the first sentence after the heading (第一步:调查摸底。3月底前完成。)
+        first = h1 + 1 if text[h1 : h1 + 1] in "。:;" else h1
+        stop = text.find("。", first, s.span[1])
+        sentence_end = stop if stop != -1 else s.span[1]
         for k, d in enumerate(dates):
             if h1 <= d[0] < sentence_end and d[2] in PERIOD_TYPES:
                 period = k

@@ -109,7 +109,9 @@ def extract(text: str, kind_at, dates: list[tuple[int, int]]) -> list[TargetItem
             for pat, comp in _comparators()[0]:
                 c = pat.search(before)
                 if c:
-                    comparator = (">=" if plan_like else "=") if comp == "reach" else comp
+                    if comp in ("reach", "reach_down"):
+                        comp = ("<=" if comp == "reach_down" else ">=") if plan_like else "="
+                    comparator = comp
                     cue_at = clause_start + c.start()
                     break
         rest = text[e : e + 4]
