@@ -174,6 +174,30 @@ def evaluate(gold_dir: Path, texts: Path, *, keep_misses: bool = False) -> dict[
     return result
 
 
+def agreement(gold_dir: Path, second_dir: Path, label: str = "unit") -> dict[str, float | int]:
+    """How far a second annotation (``second_dir/*.json``, same format) agrees with the gold.
+
+    Each second file is compared with the gold file of the same ``source``; the scores are
+    those of :func:`evaluate`, with the second annotator in the place of the pipeline.
+    """
+    tally = Tally()
+    for sf in sorted(second_dir.glob("*.json")):
+        second = json.loads(sf.read_text(encoding="utf-8"))
+        gold_file = gold_dir / (Path(second["source"]).stem + ".json")
+        if not gold_file.is_file():
+            raise GoldError(f"{sf}: there is no gold file {gold_file.name} to compare with.")
+        gold = json.loads(gold_file.read_text(encoding="utf-8"))
+        g_items = [it for it in gold["items"] if it["label"] == label]
+        s_items = [it for it in second["items"] if it["label"] == label]
+        tally.gold += len(g_items)
+        tally.pred += len(s_items)
+        for i, j, exact in pair(g_items, s_items):
+            tally.overlap += 1
+            tally.exact += exact
+            tally.fields += field_match(label, g_items[i], s_items[j])
+    return tally.scores()
+
+
 def _brief(it: dict[str, Any]) -> dict[str, Any]:
     keep = (
         "text",

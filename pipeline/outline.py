@@ -10,6 +10,7 @@ that ranks deeper than it. A heading that carries its body on the same line
 
 from __future__ import annotations
 
+import functools
 import itertools
 import re
 from collections.abc import Iterator
@@ -196,20 +197,31 @@ def _renumber(sections: list[Section], prefix: str) -> None:
     sections.sort(key=lambda s: (s.start, s.level))
 
 
+@functools.cache
+def _section_rules() -> list[tuple[int, re.Pattern[str], str]]:
+    """The heading cue rules, compiled once, highest priority first."""
+    rules = [(int(r["priority"]), r.regex, r["kind"]) for r in load("section_kinds.tsv")]
+    return sorted(rules, key=lambda r: -r[0])
+
+
+@functools.cache
+def _body_rules() -> list[tuple[re.Pattern[str], str]]:
+    return [(r.regex, r["kind"]) for r in load("kind_cues.tsv")]
+
+
 def section_kind(heading: str) -> str | None:
     """``plan``/``report``/``problems`` from heading cue words (priority decides)."""
-    best, prio = None, -1
-    for rule in load("section_kinds.tsv"):
-        if int(rule["priority"]) > prio and rule.regex.search(heading):
-            best, prio = rule["kind"], int(rule["priority"])
-    return best
+    for _, pattern, kind in _section_rules():
+        if pattern.search(heading):
+            return kind
+    return None
 
 
 def body_kind(body: str) -> str | None:
     """``report`` or ``plan`` from the verbs of a stretch of text, or None if unclear."""
     score = {"plan": 0, "report": 0}
-    for rule in load("kind_cues.tsv"):
-        score[rule["kind"]] += len(rule.regex.findall(body))
+    for pattern, kind in _body_rules():
+        score[kind] += len(pattern.findall(body))
     if score["report"] >= 2 and score["report"] > 1.5 * score["plan"]:
         return "report"
     if score["plan"] >= 1 and score["plan"] >= score["report"]:

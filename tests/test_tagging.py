@@ -10,7 +10,7 @@ import jieba
 import pytest
 
 from pipeline import extract_file, extract_text
-from pipeline.evaluate import evaluate
+from pipeline.evaluate import agreement, evaluate
 from pipeline.nlp import load
 from pipeline.nlp.tokenizer import USERDICT, cut
 
@@ -204,6 +204,12 @@ def test_gold_files_name_their_texts_and_stay_inside_documents(seeds_dir):
         for item in gold["items"]:
             s, e = docs[item["doc_index"]]
             assert s <= item["span"][0] < item["span"][1] <= e, item
+
+
+def test_a_second_annotation_of_units_agrees_with_the_gold():
+    scores = agreement(GOLD, GOLD / "agreement", "unit")
+    assert scores["gold"] == 139 and scores["predicted"] == 140
+    assert scores["overlap_f1"] > 0.9 and scores["value_accuracy"] > 0.9
 
 
 # The bars of issue 3 that the rules reach on the gold set; a change that drops below fails.

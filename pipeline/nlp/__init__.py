@@ -11,6 +11,7 @@ sections, their kinds, its title year) comes in ``doc._.context``, set by :func:
 
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -69,21 +70,43 @@ def _store(doc: Doc, group: str, items: list[dict[str, Any]], label_key: str) ->
     if doc._.items is None:
         doc._.items = {}
     doc._.items[group] = items
+    starts = _token_starts(doc)
     spans = []
     for it in items:
-        sp = doc.char_span(it["start"], it["end"], alignment_mode="expand")
-        if sp is not None:
-            spans.append(
-                Span(doc, sp.start, sp.end, label=str(it.get(label_key) or group), kb_id=it["id"])
-            )
+        if it["end"] <= it["start"]:
+            continue
+        # the tokens that hold the item's characters (Doc.char_span's "expand", without
+        # walking every token of the document for each item)
+        first = bisect.bisect_right(starts, it["start"]) - 1
+        last = bisect.bisect_left(starts, it["end"])
+        label = str(it.get(label_key) or group)
+        spans.append(Span(doc, first, last, label=label, kb_id=it["id"]))
     doc.spans[group] = spans
+
+
+def _text(doc: Doc) -> str:
+    """The document's text; ``Doc.text`` rebuilds it from every token at each call."""
+    if "text" not in doc.user_data:
+        doc.user_data["text"] = doc.text
+    return doc.user_data["text"]
+
+
+def _token_starts(doc: Doc) -> list[int]:
+    if "token_starts" not in doc.user_data:
+        words = doc.user_data.get("words") or [t.text for t in doc]
+        starts, at = [], 0
+        for w in words:
+            starts.append(at)
+            at += len(w)
+        doc.user_data["token_starts"] = starts
+    return doc.user_data["token_starts"]
 
 
 @Language.factory("jihua_dates")
 def make_dates(nlp: Language, name: str) -> Any:
     def tag(doc: Doc) -> Doc:
         ctx: Context = doc._.context or Context()
-        found = date_rules.extract(doc.text, quiet=ctx.quiet, title_year=ctx.title_year)
+        found = date_rules.extract(_text(doc), quiet=ctx.quiet, title_year=ctx.title_year)
         _store(
             doc,
             "dates",
@@ -111,7 +134,7 @@ def make_phases(nlp: Language, name: str) -> Any:
         ctx: Context = doc._.context or Context()
         dates = doc._.items["dates"]
         found = phase_rules.extract(
-            doc.text, ctx.sections, [(d["start"], d["end"], d["type"]) for d in dates]
+            _text(doc), ctx.sections, [(d["start"], d["end"], d["type"]) for d in dates]
         )
         _store(
             doc,
@@ -140,7 +163,7 @@ def make_units(nlp: Language, name: str) -> Any:
     def tag(doc: Doc) -> Doc:
         ctx: Context = doc._.context or Context()
         found = unit_rules.extract(
-            doc.user_data.get("words") or [t.text for t in doc], doc.text, ctx.quiet + ctx.title
+            doc.user_data.get("words") or [t.text for t in doc], _text(doc), ctx.quiet + ctx.title
         )
         _store(
             doc,
@@ -161,7 +184,9 @@ def make_targets(nlp: Language, name: str) -> Any:
     def tag(doc: Doc) -> Doc:
         ctx: Context = doc._.context or Context()
         dates = doc._.items["dates"]
-        found = target_rules.extract(doc.text, ctx.kind_at, [(d["start"], d["end"]) for d in dates])
+        found = target_rules.extract(
+            _text(doc), ctx.kind_at, [(d["start"], d["end"]) for d in dates]
+        )
         _store(
             doc,
             "targets",
@@ -190,7 +215,7 @@ def make_targets(nlp: Language, name: str) -> Any:
 def make_tasks(nlp: Language, name: str) -> Any:
     def tag(doc: Doc) -> Doc:
         ctx: Context = doc._.context or Context()
-        found = task_rules.extract(doc.text, ctx, doc._.items)
+        found = task_rules.extract(_text(doc), ctx, doc._.items)
         _store(doc, "tasks", [dict(t, id=f"k{k}") for k, t in enumerate(found, 1)], "section")
         return doc
 

@@ -73,4 +73,5 @@ class JiebaTokenizer:
         words = cut(text)
         doc = Doc(self.vocab, words=words, spaces=[False] * len(words))
         doc.user_data["words"] = words  # the strings, without building Token objects again
+        doc.user_data["text"] = text
         return doc

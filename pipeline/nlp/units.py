@@ -17,6 +17,7 @@ is dropped, except a newly formed body (…领导小组): the contract tags unit
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -116,15 +117,20 @@ def _acts() -> frozenset[str]:
 
 
 @lru_cache(maxsize=1)
-def _tagged() -> tuple[tuple[str, str], ...]:
+def _lexicon() -> dict[str, str]:
+    """jieba's dictionary: word -> part-of-speech tag (read once; ~350 k words)."""
     path = Path(jieba.__file__).parent / "dict.txt"
-    out = []
+    out = {}
     with path.open(encoding="utf-8") as fh:
         for line in fh:
             parts = line.split()
-            if len(parts) == 3 and (parts[2] in STOP_TAGS or parts[2] in NOUN_TAGS):
-                out.append((parts[0], parts[2]))
-    return tuple(out)
+            if len(parts) == 3:
+                out[parts[0]] = parts[2]
+    return out
+
+
+def _tagged() -> Iterable[tuple[str, str]]:
+    return _lexicon().items()
 
 
 @lru_cache(maxsize=1)
@@ -155,12 +161,9 @@ def _is_head(word: str) -> bool:
     return word.endswith(_suffixes()) and HAN.match(word) is not None and word not in _not_heads()
 
 
-@lru_cache(maxsize=1)
-def _dictionary() -> frozenset[str]:
+def _dictionary() -> dict[str, str]:
     """Every word of jieba's dictionary (a word outside it was guessed by the HMM)."""
-    path = Path(jieba.__file__).parent / "dict.txt"
-    with path.open(encoding="utf-8") as fh:
-        return frozenset(line.split(" ", 1)[0] for line in fh)
+    return _lexicon()
 
 
 @lru_cache(maxsize=65536)
