@@ -11,7 +11,7 @@ import os
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from . import nlp, outline
+from . import outline
 from .errors import Code, InputError
 from .ingest import Source, read_source, source_from_text
 from .models import Document, ErrorRecord
@@ -115,6 +115,7 @@ def build(doc: DocSlice, text: Text, source: Source, doc_index: int) -> dict:
 def tag(doc: DocSlice, text: Text, sections: list[outline.Section], start: int, end: int,
         default_kind: str, title_year: int | None) -> dict:
     """Phases, dates, units, targets and tasks of one document, as record fields."""
+    from . import nlp  # spaCy loads on first use: a batch's parent process never needs it
     kept = ([doc.title] if doc.title else []) + doc.content
     pieces, at = [], start
     for ln in sorted(kept, key=lambda ln: ln.start):

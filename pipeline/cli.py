@@ -61,6 +61,55 @@ def extract(paths: tuple[Path, ...], output: Path | None, pretty: bool, quiet: b
         click.echo(f"{files} files, {docs} documents, {errors} errors", err=True)
 
 
+@main.command()
+@click.argument("inputs", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.option("-o", "--output", "out_dir", required=True,
+              type=click.Path(file_okay=False, path_type=Path),
+              help="Folder for documents.jsonl, the Parquet tables and the per-file parts.")
+@click.option("-j", "--workers", type=click.IntRange(min=1),
+              help="Worker processes for the local engine [default: all CPU cores].")
+@click.option("--timeout", type=click.FloatRange(min=0), default=300, show_default=True,
+              help="Seconds one file may take before it becomes an error row (0: no limit).")
+@click.option("--engine", type=click.Choice(["local", "dask"]), default="local",
+              show_default=True, help="Run on this machine's cores, or on a Dask cluster.")
+@click.option("--scheduler", metavar="ADDRESS",
+              help="Dask scheduler address (tcp://host:8786); without it, --engine dask "
+                   "starts a local cluster.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar or summary.")
+def batch(inputs: tuple[Path, ...], out_dir: Path, workers: int | None, timeout: float,
+          engine: str, scheduler: str | None, quiet: bool) -> None:
+    """Process every file under INPUTS into tables: JSON Lines and Parquet, resumably.
+
+    Re-running on the same output folder skips the files already done (by content hash),
+    so an interrupted run can simply be started again.
+    """
+    from .corpus import run_batch
+
+    bar = None
+
+    def show(progress, total: int) -> None:  # type: ignore[no-untyped-def]
+        nonlocal bar
+        if quiet:
+            return
+        if bar is None:
+            from tqdm import tqdm
+
+            bar = tqdm(total=total, unit="file", desc="batch", file=sys.stderr)
+        bar.update(1)
+        bar.set_postfix(documents=progress.documents, errors=progress.errors, refresh=False)
+
+    try:
+        progress = run_batch(inputs, out_dir, workers=workers, timeout=timeout or None,
+                             engine=engine, scheduler=scheduler, on_progress=show)
+    finally:
+        if bar is not None:
+            bar.close()
+    if not quiet:
+        click.echo(f"{progress.files} files processed, {progress.skipped} already done, "
+                   f"{progress.documents} documents, {progress.errors} errors in "
+                   f"{progress.seconds:.1f} s -> {out_dir}", err=True)
+
+
 @main.command("eval")
 @click.argument("gold_dir", type=click.Path(file_okay=False, exists=True, path_type=Path))
 @click.option("--texts", type=click.Path(file_okay=False, path_type=Path),

@@ -19,6 +19,8 @@ class Code(StrEnum):
     ENCRYPTED = "encrypted"
     NO_TEXT_LAYER = "no_text_layer"
     UNDECODABLE = "undecodable"
+    TIMED_OUT = "timed_out"
+    FAILED = "failed"
 
 
 MESSAGES: dict[Code, str] = {
@@ -33,6 +35,8 @@ MESSAGES: dict[Code, str] = {
     Code.ENCRYPTED: "{path}: the {detail} file is encrypted; decrypt it first.",
     Code.NO_TEXT_LAYER: "{path}: the PDF has no text layer (a scan?); run OCR on it first.",
     Code.UNDECODABLE: "{path}: the bytes are not text in any supported encoding ({detail}).",
+    Code.TIMED_OUT: "{path}: timed out after {detail} s; the batch went on without it.",
+    Code.FAILED: "{path}: the pipeline failed on this file ({detail}); please report it.",
 }
 
 

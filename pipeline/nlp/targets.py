@@ -50,7 +50,7 @@ def _pattern() -> re.Pattern[str]:
     units = "|".join(re.escape(u) for u in sorted(_units(), key=len, reverse=True))
     num = rf"(?:\d+(?:\.\d+)?|[{CN_DIGITS}]+(?:点[{CN_DIGITS}]+)?)"
     return re.compile(
-        rf"(?<![\d.第每])(?P<pct>百分之)?(?P<n1>{num}|_{{2,}}|[xX]{{1,3}}(?![xX]))"
+        rf"(?<![\d.第每xX_])(?P<pct>百分之)?(?P<n1>{num}|_{{2,}}|[xX]{{1,3}}(?![xX]))"
         rf"(?:\s*(?P<rng>[-—~至到])\s*(?P<n2>{num}))?"
         r"(?P<more>余|多)?(?P<mul>万亿|万|亿|千)?(?P<more2>余|多)?"
         rf"\s*(?P<unit>{units})?"
