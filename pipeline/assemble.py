@@ -16,7 +16,7 @@ from .errors import Code, InputError
 from .ingest import Source, read_source, source_from_text
 from .models import Document, ErrorRecord
 from .normalize import Text, prepare
-from .split import DocSlice, SplitState, document_year, genre_kind, lines_of, split
+from .split import DocSlice, SplitState, document_year, genre, lines_of, split
 
 MAX_DOC_CHARS = 4_000_000  # a longer document is cut into records of at most this size
 
@@ -72,8 +72,9 @@ def build(doc: DocSlice, text: Text, source: Source, doc_index: int) -> dict:
     sections = outline.parse(body_lines, text)
     title = text.simp[doc.title.start : doc.title.end] if doc.title else None
     body = "\n".join(text.simp[ln.start : ln.end] for ln in body_lines)
-    default = genre_kind(title or "") or outline.body_kind(body) or "plan"
-    outline.assign_kinds(sections, text, default)
+    kind_of_genre, decisive = genre(title or "")
+    default = kind_of_genre or outline.body_kind(body) or "plan"
+    outline.assign_kinds(sections, text, default, trust_title=decisive)
     kinds = {s.kind for s in sections if s.level == 1} & {"plan", "report"}
     if not kinds:
         kinds = {default}

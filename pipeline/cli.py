@@ -110,6 +110,44 @@ def batch(inputs: tuple[Path, ...], out_dir: Path, workers: int | None, timeout:
                    f"{progress.seconds:.1f} s -> {out_dir}", err=True)
 
 
+@main.command()
+@click.argument("plan", type=click.Path(exists=True, path_type=Path))
+@click.argument("report", required=False, type=click.Path(exists=True, path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table",
+              show_default=True, help="How to print the verdicts.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the verdicts here instead of standard output.")
+@click.option("--html", "html_file", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also write a self-contained HTML report with the source sentences.")
+def audit(plan: Path, report: Path | None, fmt: str, output: Path | None,
+          html_file: Path | None) -> None:
+    """Compare each target of PLAN with what REPORT says was achieved.
+
+    PLAN and REPORT are files or `jihua batch` output folders; with PLAN alone, one mixed
+    document (a 总结 with its next-year plan) is audited against itself. Verdicts: met,
+    exceeded, not_met, no_evidence, unclear.
+    """
+    from . import audit as auditing
+
+    try:
+        rows = auditing.audit(plan, report)
+    except (ValueError, FileNotFoundError) as exc:
+        raise click.ClickException(str(exc)) from exc
+    text = {"table": auditing.to_table, "json": auditing.to_json,
+            "csv": auditing.to_csv}[fmt](rows)
+    if output:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        tmp = output.with_name(output.name + ".part")
+        tmp.write_text(text + ("" if text.endswith("\n") else "\n"), encoding="utf-8")
+        tmp.replace(output)
+    else:
+        click.echo(text)
+    if html_file:
+        title = f"jihua audit: {plan.name}" + (f" against {report.name}" if report else "")
+        html_file.parent.mkdir(parents=True, exist_ok=True)
+        html_file.write_text(auditing.to_html(rows, title), encoding="utf-8")
+
+
 @main.command("eval")
 @click.argument("gold_dir", type=click.Path(file_okay=False, exists=True, path_type=Path))
 @click.option("--texts", type=click.Path(file_okay=False, path_type=Path),

@@ -209,12 +209,17 @@ def _body_rules() -> list[tuple[re.Pattern[str], str]]:
     return [(r.regex, r["kind"]) for r in load("kind_cues.tsv")]
 
 
-def section_kind(heading: str) -> str | None:
+def section_kind(heading: str, *, min_priority: int = 0) -> str | None:
     """``plan``/``report``/``problems`` from heading cue words (priority decides)."""
-    for _, pattern, kind in _section_rules():
-        if pattern.search(heading):
+    for priority, pattern, kind in _section_rules():
+        if priority >= min_priority and pattern.search(heading):
             return kind
     return None
+
+
+# In a document titled as a report, the words that name the parts of any plan (工作任务,
+# 组织机构) head what was done as well; only a next-year cue (xx年工作计划) turns it to plan.
+REPORT_TURNS_TO_PLAN = 20
 
 
 def body_kind(body: str) -> str | None:
@@ -229,14 +234,22 @@ def body_kind(body: str) -> str | None:
     return None
 
 
-def assign_kinds(sections: list[Section], text: Text, default: str) -> None:
-    """Each section's kind: its heading's cue words, else its parent's, else its body's."""
+def assign_kinds(sections: list[Section], text: Text, default: str, *,
+                 trust_title: bool = False) -> None:
+    """Each section's kind: its heading's cue words, else its parent's, else ``default``.
+
+    When the title names the genre (…工作总结, …实施方案), a section without a cue word in its
+    heading is of the document's kind: a 总结 turns to its plan only under a heading that says
+    so (xx年工作计划, 下一步打算). Without such a title, the section's body verbs decide.
+    """
     by_id = {s.id: s for s in sections}
     for s in sections:  # document order: a parent is seen before its children
         heading = text.simp[s.heading[0] : s.heading[1]]
         kind = section_kind(heading)
+        if kind == "plan" and trust_title and default == "report":
+            kind = section_kind(heading, min_priority=REPORT_TURNS_TO_PLAN)
         if kind is None and s.parent:
             kind = by_id[s.parent].kind
         if kind is None:
-            kind = body_kind(text.simp[s.start : s.end]) or default
+            kind = default if trust_title else body_kind(text.simp[s.start : s.end]) or default
         s.kind = kind

@@ -16,7 +16,7 @@ from pathlib import Path
 DATA = Path(str(resources.files("pipeline") / "data"))
 REQUIRED = {
     "furniture.tsv": ("id", "scope", "pattern", "comment"),
-    "genre.tsv": ("id", "kind", "word", "comment"),
+    "genre.tsv": ("id", "kind", "word", "decisive", "comment"),
     "section_kinds.tsv": ("id", "kind", "priority", "pattern", "comment"),
     "kind_cues.tsv": ("id", "kind", "pattern", "comment"),
     "date_words.tsv": ("id", "group", "word"),
@@ -25,11 +25,14 @@ REQUIRED = {
     "target_cues.tsv": ("id", "cue", "pattern"),
     "unit_heads.tsv": ("id", "type", "word"),
     "unit_roles.tsv": ("id", "position", "role", "pattern"),
+    "indicators.tsv": ("id", "canonical", "direction", "pattern"),
 }
 CHOICES = {
     "scope": {"line", "tail"},
     "kind": {"plan", "report", "problems", "other"},
     "position": {"before", "after", "around", "name"},
+    "direction": {"higher", "lower"},
+    "decisive": {"yes", "no"},
     "role": {"lead", "responsible", "cooperating", "supervising", "authority", "report_to",
              "other"},
     "type": {"suffix", "word", "exclude", "bare", "prefix", "stop"},

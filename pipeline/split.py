@@ -34,6 +34,7 @@ SERIES = re.compile(
 )
 YEAR = re.compile(r"(?<![\d〔\[])((?:19|20)\d{2})\s*年(?!代)")
 MAX_TITLE = 60
+TITLE_WITHIN = 5  # content lines in which a lone document's title may stand
 
 
 @dataclass
@@ -104,12 +105,21 @@ def mark_furniture(lines: list[Line], restarts: frozenset[int] = frozenset()) ->
 
 def genre_kind(text: str) -> str | None:
     """``plan`` or ``report`` from the genre word of a title; the last word decides."""
-    best, at = None, -1
+    return genre(text)[0]
+
+
+def genre(text: str) -> tuple[str | None, bool]:
+    """The title's genre kind, and whether it decides the kind of every section.
+
+    A 工作总结 is a report throughout unless a heading says otherwise; a 政府工作报告
+    reviews a year and then plans the next, so its sections are read one by one.
+    """
+    best, decisive, at = None, False, -1
     for rule in load("genre.tsv"):
         pos = text.rfind(rule["word"])
         if pos > at:
-            best, at = rule["kind"], pos
-    return best
+            best, decisive, at = rule["kind"], rule["decisive"] == "yes", pos
+    return best, decisive
 
 
 def is_title(line: Line, *, in_tail: bool = False) -> bool:
@@ -117,7 +127,8 @@ def is_title(line: Line, *, in_tail: bool = False) -> bool:
     return (
         (line.furniture is None or (in_tail and line.furniture == "tail"))
         and 4 <= len(text) <= MAX_TITLE
-        and text[-1] not in SENTENCE_END
+        and text[-1] not in SENTENCE_END + "《“(["
+        and "," not in text
         and not OUTLINE_START.match(text)
         and genre_kind(text) is not None
     )
@@ -175,9 +186,12 @@ def split(text: Text, state: SplitState, *, final: bool) -> tuple[list[DocSlice]
     if series:
         mark_furniture(lines, frozenset(starts))
     if not starts:
-        first = next((i for i, ln in enumerate(lines) if is_title(ln)), None)
-        if first is None:
-            first = next((i for i, ln in enumerate(lines) if ln.furniture is None), None)
+        # One document: it starts at a title among its first content lines, else at its
+        # first content line; a title-like line deep in the text must not drop what precedes.
+        content = [i for i, ln in enumerate(lines) if ln.furniture is None]
+        first = next((i for i in content[:TITLE_WITHIN] if is_title(lines[i])), None)
+        if first is None and content:
+            first = content[0]
         starts = [first] if first is not None else []
     docs: list[DocSlice] = []
     for k, i in enumerate(starts):

@@ -19,7 +19,7 @@ from .numbers import CN_DIGITS, as_json_number, parse_number
 BOUNDARY = re.compile(r"[,;。:!?、\n()“”\"《》]|\s{2,}")
 LEAD_WORDS = re.compile(
     r"^(?:其中|并且|并|使|确保|力争|争取|实现|要|将|全年|共|累计|完成|做到|保证|把|对|全院|今年|"
-    r"明年|目前|现|已|共计|合计|总计|同时|进一步|切实|努力|力求|保持|以上|通过|和|与|及|等)+"
+    r"明年|目前|现|已|共计|合计|总计|同时|进一步|切实|努力|力求|保持|以上|通过|和|与|及)+"
 )
 
 
@@ -130,6 +130,16 @@ def extract(text: str, kind_at, dates: list[tuple[int, int]]) -> list[TargetItem
         lead = LEAD_WORDS.match(indicator_text)
         start = clause_start + (lead.end() if lead else 0)
         indicator = text[start:cue_at].strip()
+        if not indicator and start > 0 and text[start - 1] == "(":
+            # 排队等待时间(不超过15分钟): the figure in brackets after what it measures
+            outer = _clause_start(text, start - 1)
+            lead = LEAD_WORDS.match(text[outer : start - 1])
+            outer += lead.end() if lead else 0
+            if 0 < start - 1 - outer <= 24:
+                indicator = text[outer : start - 1]
+                start = outer
+                close = text.find(")", end, end + 3)
+                end = close + 1 if close != -1 else end
         if not indicator:
             after = BOUNDARY.split(text[end : end + 12], 1)[0]
             indicator = after[:8]
