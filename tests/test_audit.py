@@ -150,3 +150,14 @@ def test_audit_cli_writes_csv_and_html(tmp_path, seeds_dir):
     bad = subprocess.run([sys.executable, "-m", "pipeline.cli", "audit", str(tmp_path)],
                          cwd=ROOT, capture_output=True, text=True)
     assert bad.returncode == 1 and "not a `jihua batch` output folder" in bad.stderr
+
+
+def test_two_batch_folders_audit_like_the_two_files(tmp_path, seeds_dir):
+    from pipeline.corpus import run_batch
+
+    run_batch([SEEDS / "000_c891bcb0939ef272.txt"], tmp_path / "plan", workers=1)
+    run_batch([SEEDS / "004_02486fcf23ba9c6e.txt"], tmp_path / "report", workers=1)
+    from_folders = audit(tmp_path / "plan", tmp_path / "report")
+    from_files = audit(SEEDS / "000_c891bcb0939ef272.txt", SEEDS / "004_02486fcf23ba9c6e.txt")
+    assert [(r.target["span"], r.verdict) for r in from_folders] == [
+        (r.target["span"], r.verdict) for r in from_files]
