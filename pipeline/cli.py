@@ -148,6 +148,90 @@ def audit(plan: Path, report: Path | None, fmt: str, output: Path | None,
         html_file.write_text(auditing.to_html(rows, title), encoding="utf-8")
 
 
+@main.group("db")
+def db_group() -> None:
+    """Build and update a searchable plan database (SQLite)."""
+
+
+@db_group.command("build")
+@click.argument("database", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("inputs", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+def db_build(database: Path, inputs: tuple[Path, ...]) -> None:
+    """Add the documents of INPUTS (files, folders, or `jihua batch` folders) to DATABASE.
+
+    Files already there with the same content are skipped; changed files are replaced.
+    """
+    from . import db
+
+    report = db.build(database, inputs)
+    for message in report.errors:
+        click.echo(f"error: {message}", err=True)
+    click.echo(f"{report.files} files: {report.documents} documents added, {report.skipped} "
+               f"files unchanged, {report.replaced} replaced, {len(report.errors)} errors "
+               f"-> {database}", err=True)
+
+
+@main.command("search")
+@click.argument("database", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@click.argument("query", required=False, default="")
+@click.option("--unit", help="Canonical unit name (院保卫科).")
+@click.option("--year", type=int)
+@click.option("--kind", type=click.Choice(["plan", "report", "mixed"]))
+@click.option("--phase", help="Part of a phase name.")
+@click.option("--indicator", help="Part of an indicator (满意度).")
+@click.option("--target-kind", type=click.Choice(["target", "actual"]))
+@click.option("--value", help="A comparator and number for the indicator's targets: '>=90'.")
+@click.option("--deadline-from", metavar="YYYY-MM-DD")
+@click.option("--deadline-to", metavar="YYYY-MM-DD")
+@click.option("--limit", type=click.IntRange(1, 1000), default=20, show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table",
+              show_default=True)
+def search_cmd(database: Path, query: str, limit: int, fmt: str, **filters: str | None) -> None:
+    """Find documents by words (Chinese, any script) and filters, ranked by BM25."""
+    from . import db
+
+    con = db.connect(database, read_only=True)
+    try:
+        f = db.Filters(**{k: v for k, v in filters.items() if k != "value"})
+        if filters.get("value"):
+            f.comparator, f.value = db.parse_value(filters["value"] or "")
+        result = db.search(con, query, f, limit=limit)
+    except db.QueryError as exc:
+        raise click.ClickException(str(exc)) from exc
+    finally:
+        con.close()
+    hits = [{k: h[k] for k in ("source", "doc_index", "title", "score", "snippet")}
+            for h in result["hits"]]
+    if fmt == "json":
+        click.echo(json.dumps(hits, ensure_ascii=False, indent=2))
+        return
+    click.echo(f"{result['total']} documents")
+    for h in hits:
+        snippet = (h["snippet"] or "").replace("<mark>", "[").replace("</mark>", "]")
+        click.echo(f"{h['score'] if h['score'] is not None else '-':>8}  {h['title']}  "
+                   f"({h['source']} #{h['doc_index']})\n          {snippet}")
+
+
+@main.command()
+@click.argument("database", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on (127.0.0.1: this machine only).")
+@click.option("--port", type=int, default=8000, show_default=True)
+def serve(database: Path, host: str, port: int) -> None:
+    """Serve the search page, document pages and JSON API of DATABASE (read-only)."""
+    from .web import make_server
+
+    server = make_server(database, host, port)
+    click.echo(f"serving {database} on http://{host}:{server.server_address[1]}/ "
+               "(Ctrl-C to stop)", err=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+
+
 @main.command("eval")
 @click.argument("gold_dir", type=click.Path(file_okay=False, exists=True, path_type=Path))
 @click.option("--texts", type=click.Path(file_okay=False, path_type=Path),

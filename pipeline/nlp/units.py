@@ -65,7 +65,7 @@ CLAUSE = re.compile(r"[,;。:!?\n(“]")
 ADMIN = set("省市县区镇乡村")
 QUOTED = re.compile(r"《[^《》\n]{0,80}》")
 ENUMERATOR = re.compile(r"^(?:[一二三四五六七八九十]是|首先|其次|再次|最后|同时|另外|此外)$")
-FUNCTION_CHARS = set("由报按需经至到和与及是把对向在从为请将让使给被就并")
+FUNCTION_CHARS = set("由报按需经至到和与及是把对向在从为请将让使给被就并了的")
 COMMITTEES = ("领导小组", "工作小组", "工作组", "委员会", "指挥部")
 HARD_STOPS = {"成立", "设立", "下设", "组建", "建立", "健全", "调整", "充实", "召开", "由", "在"}
 # 洪卫办字〔20xx〕3号: the issuer of a document number, not a unit at work

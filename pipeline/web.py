@@ -1,0 +1,274 @@
+"""`jihua serve`: a read-only web page and JSON API over a plan database.
+
+Pages: ``/`` (search with facets and filters), ``/doc/<doc_id>`` (one plan, with its
+phases, dates, units and targets marked in its original script, a toggle to simplified,
+its outline and its tasks). API: ``/api`` (what there is), ``/api/search``,
+``/api/doc/<doc_id>``. The database is opened read-only, every query is parameterized,
+all text is escaped, and the server binds to 127.0.0.1 unless told otherwise.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import sqlite3
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, quote, unquote, urlencode, urlparse
+
+from . import db
+from .normalize import to_simplified
+
+CSP = "default-src 'self'; style-src 'unsafe-inline'; script-src 'unsafe-inline'"
+FILTER_FIELDS = ("unit", "year", "kind", "phase", "indicator", "target_kind", "value",
+                 "deadline_from", "deadline_to")
+API_DOC = {
+    "/api/search": {
+        "parameters": {"q": "words to find (simplified or traditional, 1–64 characters)",
+                       "unit": "canonical unit name", "year": "integer",
+                       "kind": "plan | report | mixed", "phase": "part of a phase name",
+                       "indicator": "part of an indicator", "target_kind": "target | actual",
+                       "value": "comparator and number, e.g. >=90 (with indicator)",
+                       "deadline_from": "YYYY-MM-DD", "deadline_to": "YYYY-MM-DD",
+                       "limit": "hits per page (1–100, default 20)", "offset": "integer"},
+        "returns": "{total, hits: [{source, doc_index, title, score, snippet, doc_id}], "
+                   "facets: {unit, year, kind, indicator: [{value, count}]}}"},
+    "/api/doc/<doc_id>": {"returns": "the document's full record (the JSON contract)"},
+}
+STYLE = """
+body{font-family:system-ui,'Noto Sans CJK SC','Microsoft YaHei',sans-serif;margin:0;color:#222}
+header{background:#1c3d5a;color:#fff;padding:.6em 1.2em}header a{color:#fff;text-decoration:none}
+main{display:flex;gap:1.5em;padding:1em 1.2em}aside{width:16em;font-size:.9em}
+aside h3{margin:.8em 0 .2em}aside a{display:block;color:#1c3d5a}
+.hit{margin:0 0 1.1em}.hit a{font-size:1.05em}.src{color:#777;font-size:.85em}
+mark{background:#ffe066}form input,form select{margin:.15em .3em .15em 0}
+.text{white-space:pre-wrap;line-height:1.7;max-width:60em}
+.m-date{background:#c5f6fa}.m-unit{background:#d3f9d8}.m-target{background:#ffd8a8}
+.m-phase{background:#e5dbff}.legend span{padding:0 .4em;margin-right:.4em}
+table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.3em;vertical-align:top}
+.error{background:#ffe3e3;padding:.6em;border:1px solid #fa5252}
+"""
+
+
+def _filters(params: dict[str, str]) -> db.Filters:
+    f = db.Filters()
+    for name in ("unit", "kind", "phase", "indicator", "target_kind", "deadline_from",
+                 "deadline_to"):
+        setattr(f, name, params.get(name) or None)
+    if params.get("year"):
+        if not params["year"].isdigit():
+            raise db.QueryError(f"year must be a whole number, not {params['year']!r}.")
+        f.year = int(params["year"])
+    if params.get("value"):
+        f.comparator, f.value = db.parse_value(params["value"])
+    for name in ("deadline_from", "deadline_to"):
+        value = getattr(f, name)
+        if value and not _is_date(value):
+            raise db.QueryError(f"{name} must be a date like 2025-06-30, not {value!r}.")
+    return f
+
+
+def _is_date(s: str) -> bool:
+    import re
+
+    return re.fullmatch(r"\d{4}-\d{2}-\d{2}", s) is not None
+
+
+def _int(params: dict[str, str], name: str, default: int, hi: int) -> int:
+    raw = params.get(name, "")
+    if not raw:
+        return default
+    if not raw.isdigit():
+        raise db.QueryError(f"{name} must be a whole number.")
+    return max(0, min(int(raw), hi))
+
+
+class Handler(BaseHTTPRequestHandler):
+    db_path: Path
+    server_version = "jihua"
+
+    def log_message(self, format: str, *args: Any) -> None:  # quiet by default
+        pass
+
+    def do_HEAD(self) -> None:
+        self.do_GET()
+
+    def do_POST(self) -> None:
+        self._send(405, "text/plain; charset=utf-8", b"read-only: GET only\n")
+
+    do_PUT = do_DELETE = do_PATCH = do_POST
+
+    def do_GET(self) -> None:
+        url = urlparse(self.path)
+        params = {k: v[-1] for k, v in parse_qs(url.query).items()}
+        api = url.path.startswith("/api")
+        try:
+            con = db.connect(self.db_path, read_only=True)
+        except (FileNotFoundError, sqlite3.Error) as exc:
+            return self._error(api, 503, str(exc))
+        try:
+            if url.path == "/api":
+                return self._json(200, API_DOC)
+            if url.path == "/api/search":
+                return self._json(200, self._search(con, params))
+            if url.path.startswith("/api/doc/"):
+                record = db.document(con, unquote(url.path[len("/api/doc/"):]))
+                if record is None:
+                    return self._error(True, 404, "no such document")
+                return self._json(200, record)
+            if url.path == "/":
+                return self._html(200, self._search_page(con, params))
+            if url.path.startswith("/doc/"):
+                record = db.document(con, unquote(url.path[len("/doc/"):]))
+                if record is None:
+                    return self._error(False, 404, "no such document")
+                return self._html(200, document_page(record))
+            return self._error(api, 404, f"nothing at {url.path}")
+        except db.QueryError as exc:
+            return self._error(api, 400, str(exc))
+        finally:
+            con.close()
+
+    def _search(self, con: sqlite3.Connection, params: dict[str, str]) -> dict[str, Any]:
+        return db.search(con, params.get("q", ""), _filters(params),
+                         limit=_int(params, "limit", 20, 100) or 20,
+                         offset=_int(params, "offset", 0, 10**6))
+
+    def _search_page(self, con: sqlite3.Connection, params: dict[str, str]) -> str:
+        error = None
+        try:
+            result = self._search(con, params) if params else None
+        except db.QueryError as exc:
+            result, error = None, str(exc)
+        return search_page(params, result, error)
+
+    def _send(self, code: int, ctype: str, body: bytes) -> None:
+        self.send_response(code)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("X-Content-Type-Options", "nosniff")
+        self.send_header("Content-Security-Policy", CSP)
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+
+    def _json(self, code: int, data: Any) -> None:
+        self._send(code, "application/json; charset=utf-8",
+                   json.dumps(data, ensure_ascii=False).encode("utf-8"))
+
+    def _html(self, code: int, page: str) -> None:
+        self._send(code, "text/html; charset=utf-8", page.encode("utf-8"))
+
+    def _error(self, api: bool, code: int, message: str) -> None:
+        if api:
+            return self._json(code, {"error": message})
+        return self._html(code, _page("error", f"<p class='error'>{html.escape(message)}</p>"))
+
+
+def _page(title: str, body: str) -> str:
+    return (f"<!doctype html><html lang='zh'><head><meta charset='utf-8'>"
+            f"<title>{html.escape(title)}</title><style>{STYLE}</style></head><body>"
+            f"<header><a href='/'>jihua 计划</a> · {html.escape(title)}</header>{body}"
+            "</body></html>")
+
+
+def search_page(params: dict[str, str], result: dict[str, Any] | None,
+                error: str | None) -> str:
+    e = html.escape
+    q = params.get("q", "")
+    fields = "".join(
+        f"<input name='{n}' placeholder='{n}' value='{e(params.get(n, ''))}' size='10'>"
+        for n in FILTER_FIELDS)
+    form = (f"<form action='/' method='get' id='search'><input name='q' id='q' value='{e(q)}' "
+            f"placeholder='满意度, 保卫科, 第二季度…' size='30' autofocus> {fields}"
+            "<button type='submit'>search</button></form>")
+    parts = [form]
+    if error:
+        parts.append(f"<p class='error'>{e(error)}</p>")
+    side = ""
+    if result is not None:
+        parts.append(f"<p id='total'>{result['total']} documents</p>")
+        for h in result["hits"]:
+            snippet = _safe_snippet(h["snippet"]) if h["snippet"] else ""
+            score = f" · score {h['score']}" if h["score"] is not None else ""
+            title = e(h["title"] or "(no title)")
+            parts.append(
+                f"<div class='hit'><a href='/doc/{quote(h['doc_id'])}'>{title}</a>"
+                f"<div>{snippet}</div><div class='src'>{e(h['source'])} · "
+                f"document {h['doc_index']}{score}</div></div>")
+        for name, values in result["facets"].items():
+            side += f"<h3>{e(name)}</h3>"
+            for v in values:
+                link = urlencode({**params, name: v["value"], "offset": 0})
+                side += (f"<a class='facet' data-facet='{e(name)}' href='/?{e(link)}'>"
+                         f"{e(str(v['value']))} ({v['count']})</a>")
+    return _page("search", f"<main><aside>{side}</aside><section>{''.join(parts)}</section></main>")
+
+
+def _safe_snippet(snippet: str) -> str:
+    """Escape a snippet but keep the <mark> tags the index put in."""
+    return (html.escape(snippet).replace("&lt;mark&gt;", "<mark>")
+            .replace("&lt;/mark&gt;", "</mark>"))
+
+
+def _marked(text: str, base: int, record: dict[str, Any]) -> str:
+    """``text`` (the document's characters) with its items in <mark class=…>, escaped."""
+    items = []
+    for group, css in (("dates", "m-date"), ("units", "m-unit"), ("targets", "m-target"),
+                       ("phases", "m-phase")):
+        for it in record[group]:
+            items.append((it["span"][0] - base, it["span"][1] - base, css, it["id"]))
+    items.sort(key=lambda x: (x[0], x[1] - x[0]))
+    out, at = [], 0
+    for s, t, css, item_id in items:
+        if s < at or s >= t:
+            continue  # overlaps a mark already placed
+        out.append(html.escape(text[at:s]))
+        out.append(f"<mark class='{css}' title='{html.escape(item_id)}'>"
+                   f"{html.escape(text[s:t])}</mark>")
+        at = t
+    out.append(html.escape(text[at:]))
+    return "".join(out)
+
+
+def document_page(record: dict[str, Any]) -> str:
+    e = html.escape
+    base = record["span"][0]
+    original = record["text_original"]
+    simplified = to_simplified(original)  # same length, so the same offsets
+    outline = "".join(
+        f"<li style='margin-left:{(s['level'] - 1) * 1.5}em'>{e(s['marker'])} "
+        f"{e(s['heading'])} <span class='src'>[{e(s['kind'])}]</span></li>"
+        for s in record["sections"])
+    units = {u["id"]: u["name"] for u in record["units"]}
+    dates = {d["id"]: d["text"] for d in record["dates"]}
+    tasks = "".join(
+        f"<tr><td>{e(k['id'])}</td><td>{e(k['text'][:120])}</td>"
+        f"<td>{e('、'.join(units[u] for u in k['responsible'] if u in units))}</td>"
+        f"<td>{e('、'.join(dates[d] for d in k['dates'] if d in dates))}</td>"
+        f"<td>{len(k['targets'])}</td></tr>" for k in record["tasks"])
+    meta = (f"{e(record['source']['path'])} · document {record['doc_index']} · "
+            f"{e(record['kind'])} · year {e(str(record['year']))}")
+    body = f"""
+<main><aside><h3>outline</h3><ul style='padding-left:0;list-style:none'>{outline}</ul></aside>
+<section><h2 id='title'>{e(record['title'] or '(no title)')}</h2><p class='src'>{meta}</p>
+<p class='legend'><span class='m-phase'>phase</span><span class='m-date'>date</span>
+<span class='m-unit'>unit</span><span class='m-target'>target</span>
+<button id='toggle' onclick="for (const id of ['original','simplified'])
+{{const el=document.getElementById(id); el.hidden=!el.hidden}}
+this.textContent=document.getElementById('original').hidden?'原文 / original':'简体 / simplified'">
+简体 / simplified</button></p>
+<div class='text' id='original' lang='zh-Hant'>{_marked(original, base, record)}</div>
+<div class='text' id='simplified' lang='zh-Hans' hidden>{_marked(simplified, base, record)}</div>
+<h3>tasks</h3><table id='tasks'><tr><th>id</th><th>task</th><th>responsible</th><th>dates</th>
+<th>targets</th></tr>{tasks}</table></section></main>"""
+    return _page(record["title"] or "document", body)
+
+
+def make_server(db_path: str | Path, host: str = "127.0.0.1", port: int = 8000
+                ) -> ThreadingHTTPServer:
+    """A server for ``db_path`` (not started: call ``serve_forever``)."""
+    db.connect(db_path, read_only=True).close()  # fail now, with a clear message
+    handler = type("BoundHandler", (Handler,), {"db_path": Path(db_path)})
+    return ThreadingHTTPServer((host, port), handler)
