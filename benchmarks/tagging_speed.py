@@ -75,6 +75,14 @@ def main() -> int:
         "jieba_lcut_cps": round(n / t_jieba),
         "jionlp_extract_time_cps": round(n / t_jio),
     }
+    try:  # the learned tagger, when the 'model' extra and the weights are there
+        from pipeline.nlp import model as learned
+
+        learned.load_model(str(learned.DEFAULT_MODEL))
+        t_model = best_of(lambda: learned.spans(text, str(learned.DEFAULT_MODEL)), 1)
+        speed["model_alone_cps"] = round(n / t_model)
+    except (ImportError, FileNotFoundError) as exc:
+        speed["model_alone_cps"] = f"not measured: {exc}"
 
     # Recall of the gold time expressions, JioNLP vs ours, on the same cleaned text.
     found = total = 0
@@ -125,6 +133,7 @@ def main() -> int:
     print(f"| jihua full pipeline | {speed['pipeline_cps']:,} |")
     print(f"| jieba.lcut alone | {speed['jieba_lcut_cps']:,} |")
     print(f"| JioNLP extract_time | {speed['jionlp_extract_time_cps']:,} |")
+    print(f"| learned tagger alone (CPU, 2 threads) | {speed['model_alone_cps']} |")
     print(
         f"\nrecall of {total} gold time expressions: JioNLP {recall['jionlp_recall']:.3f}, "
         f"jihua {recall['jihua_recall']:.3f}"

@@ -25,11 +25,23 @@ def main() -> None:
               help="Write JSON Lines here instead of standard output.")
 @click.option("--pretty", is_flag=True, help="Indent each record for a person to read.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress or summary on stderr.")
-def extract(paths: tuple[Path, ...], output: Path | None, pretty: bool, quiet: bool) -> None:
+@click.option("--model", "model", is_flag=False, flag_value="", default=None, metavar="[DIR]",
+              help="Also run the learned tagger (models/jihua-tagger, or DIR) and merge its "
+                   "units with the rules' (rules win on conflict). Needs the 'model' extra.")
+def extract(paths: tuple[Path, ...], output: Path | None, pretty: bool, quiet: bool,
+            model: str | None) -> None:
     """Extract documents from files and directories (walked recursively) as JSON Lines.
 
     One record per document, or one error record per file that cannot be read.
     """
+    if model is not None:
+        from . import nlp
+
+        try:
+            nlp.load(model)
+        except (FileNotFoundError, ImportError) as exc:
+            raise click.ClickException(f"the learned tagger cannot be loaded: {exc}") from exc
+        nlp.use_model(model)
     files = docs = errors = 0
     out: TextIO
     if output:

@@ -2,5 +2,5 @@
 # Install jihua with its test extras into .venv, lint, and run every test.
 source "$(dirname "$0")/_venv.sh"
 source scripts/browser.sh
-.venv/bin/ruff check pipeline tests benchmarks corpora notebooks
+.venv/bin/ruff check pipeline tests benchmarks corpora notebooks models
 .venv/bin/python -m pytest -q "$@"

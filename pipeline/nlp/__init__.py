@@ -222,9 +222,43 @@ def make_tasks(nlp: Language, name: str) -> Any:
     return tag
 
 
-@lru_cache(maxsize=1)
-def load() -> Language:
-    """The pipeline (built once per process; nothing is downloaded)."""
+@Language.factory(
+    "jihua_model",
+    default_config={"path": "", "merge": "rules_win", "labels": ["UNIT"]},
+)
+def make_model(nlp: Language, name: str, path: str, merge: str, labels: list[str]) -> Any:
+    """The learned tagger (pipeline/nlp/model.py), merged into the rules' items."""
+    from . import model as learned
+
+    if merge not in ("rules_win", "model_wins"):
+        raise ValueError(f"jihua_model: merge must be rules_win or model_wins, not {merge!r}")
+    folder = path or str(learned.DEFAULT_MODEL)
+    learned.load_model(folder)  # fail at build time, with the folder named
+
+    def tag(doc: Doc) -> Doc:
+        if "UNIT" in labels:
+            found = learned.spans(_text(doc), folder)
+            units = learned.merge_units(doc._.items["units"], found, _text(doc), merge)
+            _store(doc, "units", units, "role")
+        return doc
+
+    return tag
+
+
+_MODEL: str | None = None
+
+
+def use_model(path: str | None) -> None:
+    """Run the learned tagger (from ``path``, or models/jihua-tagger if empty) after the
+    rules in every document from now on; ``None`` goes back to the rules alone."""
+    global _MODEL
+    _MODEL = path
+
+
+@lru_cache(maxsize=2)
+def load(model: str | None = None) -> Language:
+    """The pipeline (built once per process; nothing is downloaded). With ``model`` (a
+    folder, or "" for models/jihua-tagger), the learned tagger runs after the units."""
     nlp = spacy.blank("zh")
     # No parser or NER here: memory is linear in the text, and a document is at most
     # assemble.MAX_DOC_CHARS long, past spaCy's default guard of 1 M characters.
@@ -232,12 +266,14 @@ def load() -> Language:
     nlp.tokenizer = JiebaTokenizer(nlp.vocab)
     for name in COMPONENTS:
         nlp.add_pipe(name)
+    if model is not None:
+        nlp.add_pipe("jihua_model", after="jihua_units", config={"path": model})
     return nlp
 
 
 def annotate(text: str, context: Context) -> Doc:
     """Run every component on one document's text with its context."""
-    nlp = load()
+    nlp = load(_MODEL)
     doc = nlp.make_doc(text)
     doc._.context = context
     doc._.items = {}
