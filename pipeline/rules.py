@@ -21,11 +21,11 @@ REQUIRED = {
     "kind_cues.tsv": ("id", "kind", "pattern", "comment"),
     "date_words.tsv": ("id", "group", "word"),
     "target_units.tsv": ("id", "unit", "scale", "base"),
-    "comparators.tsv": ("id", "position", "comparator", "pattern"),
+    "comparators.tsv": ("id", "position", "comparator", "priority", "pattern"),
     "target_cues.tsv": ("id", "cue", "pattern"),
     "unit_heads.tsv": ("id", "type", "word"),
-    "unit_roles.tsv": ("id", "position", "role", "pattern"),
-    "indicators.tsv": ("id", "canonical", "direction", "pattern"),
+    "unit_roles.tsv": ("id", "position", "role", "priority", "pattern"),
+    "indicators.tsv": ("id", "canonical", "direction", "priority", "pattern"),
 }
 CHOICES = {
     "scope": {"line", "tail"},
@@ -71,11 +71,15 @@ def _read(name: str, folder: Path = DATA) -> list[Rule]:
 
 @cache
 def load(name: str) -> tuple[Rule, ...]:
-    """The rules of one data file, in file order (order never decides: see ``priority``)."""
+    """The rules of one data file: by ``priority``, highest first, where the file has one
+    (the order of the lines never decides); else in file order."""
     problems = validate(name)
     if problems:
         raise ValueError("invalid rule file:\n" + "\n".join(problems))
-    return tuple(_read(name))
+    rules = _read(name)
+    if "priority" in REQUIRED[name]:
+        rules.sort(key=lambda r: -int(r["priority"]))
+    return tuple(rules)
 
 
 def validate(name: str, folder: Path = DATA) -> list[str]:

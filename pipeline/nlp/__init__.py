@@ -2,10 +2,11 @@
 
 ``spacy.blank("zh")`` with :class:`~pipeline.nlp.tokenizer.JiebaTokenizer`, then the
 components ``jihua_dates``, ``jihua_phases``, ``jihua_units``, ``jihua_targets`` and
-``jihua_tasks``, registered with ``@Language.factory``. Each writes token-aligned spans into
-a ``doc.spans`` group (``dates``, ``phases``, ``units``, ``targets``, ``tasks``; the span's
-``kb_id_`` is the item's id) and the items themselves, with their exact character offsets,
-into ``doc._.items``; ``Span._.item`` gives the item of a span. The document's context (its
+``jihua_tasks``, registered with ``@Language.factory``; each is a :class:`Tagger` whose
+``match`` finds items and ``set_annotations`` writes token-aligned spans into its own
+``doc.spans`` group (``jihua_dates``, ``jihua_phases``, …; the span's ``kb_id_`` is the
+item's id) and the items themselves, with their exact character offsets, into
+``doc._.items``; ``Span._.item`` gives the item of a span. The document's context (its
 sections, their kinds, its title year) comes in ``doc._.context``, set by :func:`annotate`.
 """
 
@@ -26,8 +27,20 @@ from . import targets as target_rules
 from . import tasks as task_rules
 from . import units as unit_rules
 from .phases import SectionInfo
-from .tokenizer import JiebaTokenizer
+from .tokenizer import JiebaTokenizer  # registers "jihua.jieba_tokenizer.v1"
 
+TOKENIZER = "jihua.jieba_tokenizer.v1"
+
+__all__ = [
+    "COMPONENTS",
+    "Context",
+    "JiebaTokenizer",
+    "SectionInfo",
+    "Tagger",
+    "annotate",
+    "load",
+    "use_model",
+]
 COMPONENTS = ("jihua_dates", "jihua_phases", "jihua_units", "jihua_targets", "jihua_tasks")
 
 
@@ -81,7 +94,7 @@ def _store(doc: Doc, group: str, items: list[dict[str, Any]], label_key: str) ->
         last = bisect.bisect_left(starts, it["end"])
         label = str(it.get(label_key) or group)
         spans.append(Span(doc, first, last, label=label, kb_id=it["id"]))
-    doc.spans[group] = spans
+    doc.spans["jihua_" + group] = spans
 
 
 def _text(doc: Doc) -> str:
@@ -102,129 +115,148 @@ def _token_starts(doc: Doc) -> list[int]:
     return doc.user_data["token_starts"]
 
 
-@Language.factory("jihua_dates")
-def make_dates(nlp: Language, name: str) -> Any:
-    def tag(doc: Doc) -> Doc:
-        ctx: Context = doc._.context or Context()
-        found = date_rules.extract(_text(doc), quiet=ctx.quiet, title_year=ctx.title_year)
-        _store(
-            doc,
-            "dates",
-            [
-                {
-                    "id": f"d{k}",
-                    "start": d.start,
-                    "end": d.end,
-                    "type": d.type,
-                    "value": d.value,
-                    "year_source": d.year_source,
-                }
-                for k, d in enumerate(found, 1)
-            ],
-            "type",
-        )
+class Tagger:
+    """One jihua component: :meth:`match` finds the items, :meth:`set_annotations` stores
+    them in ``doc._.items[group]`` and as spans in ``doc.spans["jihua_" + group]``."""
+
+    group = ""
+    label_key = ""
+
+    def __init__(self, nlp: Language, name: str) -> None:
+        self.name = name
+
+    def __call__(self, doc: Doc) -> Doc:
+        self.set_annotations(doc, self.match(doc))
         return doc
 
-    return tag
+    def match(self, doc: Doc) -> list[dict[str, Any]]:
+        raise NotImplementedError
+
+    def set_annotations(self, doc: Doc, items: list[dict[str, Any]]) -> None:
+        _store(doc, self.group, items, self.label_key)
 
 
-@Language.factory("jihua_phases")
-def make_phases(nlp: Language, name: str) -> Any:
-    def tag(doc: Doc) -> Doc:
+class DateTagger(Tagger):
+    group, label_key = "dates", "type"
+
+    def match(self, doc: Doc) -> list[dict[str, Any]]:
+        ctx: Context = doc._.context or Context()
+        found = date_rules.extract(_text(doc), quiet=ctx.quiet, title_year=ctx.title_year)
+        return [
+            {
+                "id": f"d{k}",
+                "start": d.start,
+                "end": d.end,
+                "type": d.type,
+                "value": d.value,
+                "year_source": d.year_source,
+            }
+            for k, d in enumerate(found, 1)
+        ]
+
+
+class PhaseTagger(Tagger):
+    group, label_key = "phases", "name"
+
+    def match(self, doc: Doc) -> list[dict[str, Any]]:
         ctx: Context = doc._.context or Context()
         dates = doc._.items["dates"]
         found = phase_rules.extract(
             _text(doc), ctx.sections, [(d["start"], d["end"], d["type"]) for d in dates]
         )
-        _store(
-            doc,
-            "phases",
-            [
-                {
-                    "id": f"p{k}",
-                    "start": p.start,
-                    "end": p.end,
-                    "ordinal": p.ordinal,
-                    "name": p.name,
-                    "section": p.section,
-                    "period": dates[p.period]["id"] if p.period is not None else None,
-                }
-                for k, p in enumerate(found, 1)
-            ],
-            "name",
-        )
-        return doc
-
-    return tag
+        return [
+            {
+                "id": f"p{k}",
+                "start": p.start,
+                "end": p.end,
+                "ordinal": p.ordinal,
+                "name": p.name,
+                "section": p.section,
+                "period": dates[p.period]["id"] if p.period is not None else None,
+            }
+            for k, p in enumerate(found, 1)
+        ]
 
 
-@Language.factory("jihua_units")
-def make_units(nlp: Language, name: str) -> Any:
-    def tag(doc: Doc) -> Doc:
+class UnitTagger(Tagger):
+    group, label_key = "units", "role"
+
+    def match(self, doc: Doc) -> list[dict[str, Any]]:
         ctx: Context = doc._.context or Context()
-        found = unit_rules.extract(
-            doc.user_data.get("words") or [t.text for t in doc], _text(doc), ctx.quiet + ctx.title
-        )
-        _store(
-            doc,
-            "units",
-            [
-                {"id": f"u{k}", "start": u.start, "end": u.end, "name": u.name, "role": u.role}
-                for k, u in enumerate(found, 1)
-            ],
-            "role",
-        )
-        return doc
-
-    return tag
+        words = doc.user_data.get("words") or [t.text for t in doc]
+        found = unit_rules.extract(words, _text(doc), ctx.quiet + ctx.title)
+        return [
+            {"id": f"u{k}", "start": u.start, "end": u.end, "name": u.name, "role": u.role}
+            for k, u in enumerate(found, 1)
+        ]
 
 
-@Language.factory("jihua_targets")
-def make_targets(nlp: Language, name: str) -> Any:
-    def tag(doc: Doc) -> Doc:
+class TargetTagger(Tagger):
+    group, label_key = "targets", "kind"
+
+    def match(self, doc: Doc) -> list[dict[str, Any]]:
         ctx: Context = doc._.context or Context()
-        dates = doc._.items["dates"]
-        found = target_rules.extract(
-            _text(doc), ctx.kind_at, [(d["start"], d["end"]) for d in dates]
-        )
-        _store(
-            doc,
-            "targets",
-            [
-                {
-                    "id": f"t{k}",
-                    "start": t.start,
-                    "end": t.end,
-                    "indicator": t.indicator,
-                    "comparator": t.comparator,
-                    "value": t.value,
-                    "value_max": t.value_max,
-                    "unit": t.unit,
-                    "kind": t.kind,
-                }
-                for k, t in enumerate(found, 1)
-            ],
-            "kind",
-        )
-        return doc
-
-    return tag
+        dates = [(d["start"], d["end"]) for d in doc._.items["dates"]]
+        found = target_rules.extract(_text(doc), ctx.kind_at, dates)
+        return [
+            {
+                "id": f"t{k}",
+                "start": t.start,
+                "end": t.end,
+                "indicator": t.indicator,
+                "comparator": t.comparator,
+                "value": t.value,
+                "value_max": t.value_max,
+                "unit": t.unit,
+                "kind": t.kind,
+            }
+            for k, t in enumerate(found, 1)
+        ]
 
 
-@Language.factory("jihua_tasks")
-def make_tasks(nlp: Language, name: str) -> Any:
-    def tag(doc: Doc) -> Doc:
+class TaskTagger(Tagger):
+    group, label_key = "tasks", "section"
+
+    def match(self, doc: Doc) -> list[dict[str, Any]]:
         ctx: Context = doc._.context or Context()
         found = task_rules.extract(_text(doc), ctx, doc._.items)
-        _store(doc, "tasks", [dict(t, id=f"k{k}") for k, t in enumerate(found, 1)], "section")
-        return doc
+        return [dict(t, id=f"k{k}") for k, t in enumerate(found, 1)]
 
-    return tag
+
+ASSIGNS = ["doc.spans", "doc._.items"]
+CONTEXT = ["doc._.context"]
+
+
+@Language.factory("jihua_dates", assigns=ASSIGNS, requires=CONTEXT)
+def make_dates(nlp: Language, name: str) -> DateTagger:
+    return DateTagger(nlp, name)
+
+
+@Language.factory("jihua_phases", assigns=ASSIGNS, requires=[*CONTEXT, "doc._.items"])
+def make_phases(nlp: Language, name: str) -> PhaseTagger:
+    return PhaseTagger(nlp, name)
+
+
+@Language.factory("jihua_units", assigns=ASSIGNS, requires=CONTEXT)
+def make_units(nlp: Language, name: str) -> UnitTagger:
+    return UnitTagger(nlp, name)
+
+
+@Language.factory("jihua_targets", assigns=ASSIGNS, requires=[*CONTEXT, "doc._.items"])
+def make_targets(nlp: Language, name: str) -> TargetTagger:
+    return TargetTagger(nlp, name)
+
+
+@Language.factory("jihua_tasks", assigns=ASSIGNS, requires=[*CONTEXT, "doc._.items"])
+def make_tasks(nlp: Language, name: str) -> TaskTagger:
+    return TaskTagger(nlp, name)
 
 
 @Language.factory(
     "jihua_model",
     default_config={"path": "", "merge": "rules_win", "labels": ["UNIT"]},
+    assigns=ASSIGNS,
+    requires=["doc._.items"],
 )
 def make_model(nlp: Language, name: str, path: str, merge: str, labels: list[str]) -> Any:
     """The learned tagger (pipeline/nlp/model.py), merged into the rules' items."""
@@ -259,11 +291,10 @@ def use_model(path: str | None) -> None:
 def load(model: str | None = None) -> Language:
     """The pipeline (built once per process; nothing is downloaded). With ``model`` (a
     folder, or "" for models/jihua-tagger), the learned tagger runs after the units."""
-    nlp = spacy.blank("zh")
+    nlp = spacy.blank("zh", config={"nlp": {"tokenizer": {"@tokenizers": TOKENIZER}}})
     # No parser or NER here: memory is linear in the text, and a document is at most
     # assemble.MAX_DOC_CHARS long, past spaCy's default guard of 1 M characters.
     nlp.max_length = 8_000_000
-    nlp.tokenizer = JiebaTokenizer(nlp.vocab)
     for name in COMPONENTS:
         nlp.add_pipe(name)
     if model is not None:

@@ -10,11 +10,14 @@ loaded into a private rjieba instance, so the global one is left alone.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from functools import lru_cache
 from importlib import resources
 
 import rjieba
+from spacy.language import Language
 from spacy.tokens import Doc
+from spacy.util import registry
 from spacy.vocab import Vocab
 
 USERDICT = resources.files("pipeline") / "data" / "userdict.txt"
@@ -61,6 +64,16 @@ def cut(text: str) -> list[str]:
         else:
             words.append(w)
     return words
+
+
+@registry.tokenizers("jihua.jieba_tokenizer.v1")
+def create_tokenizer() -> Callable[[Language], JiebaTokenizer]:
+    """spaCy's config hook: ``[nlp.tokenizer] @tokenizers = "jihua.jieba_tokenizer.v1"``."""
+
+    def make(nlp: Language) -> JiebaTokenizer:
+        return JiebaTokenizer(nlp.vocab)
+
+    return make
 
 
 class JiebaTokenizer:
