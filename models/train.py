@@ -227,6 +227,15 @@ def decode(tags: list[int]) -> list[tuple[int, int, str]]:
     return spans
 
 
+def keeps_unit(text: str, s: int, e: int) -> bool:
+    """The component's own filter on a unit the model adds (pipeline/nlp/model.py)."""
+    from pipeline.nlp.units import COMMITTEES, _role
+
+    return e - s >= 2 and (
+        _role(text, s, e, text[s:e]) != "other" or text[s:e].endswith(COMMITTEES)
+    )
+
+
 def corpus() -> tuple[list[Source], list[Source], dict[str, dict]]:
     """(seed sources, other sources, gold by seed file name)."""
     seeds_dir = shared() / "seeds"
@@ -335,13 +344,17 @@ def kfold(k: int, epochs: tuple[int, int], device: str) -> dict:
                 (x + a, y + a, lab) for x, y, lab in predict(model, s.text[a:b], vocab, device)
             ]
 
-            def merge(labels: set[str], rules=rules, found=found) -> list:
-                return rules + [
-                    m
-                    for m in found
-                    if m[2] in labels
-                    and not any(m[0] < r[1] and r[0] < m[1] and r[2] == m[2] for r in rules)
-                ]
+            def merge(labels: set[str], rules=rules, found=found, text=s.text) -> list:
+                out = list(rules)
+                for m in found:
+                    if m[2] not in labels or any(
+                        m[0] < r[1] and r[0] < m[1] and r[2] == m[2] for r in rules
+                    ):
+                        continue
+                    if m[2] == "UNIT" and not keeps_unit(text, m[0], m[1]):
+                        continue
+                    out.append(m)
+                return out
 
             merged_units, merged_all = merge({"UNIT"}), merge(set(GROUPS))
             for name, pred in (

@@ -113,8 +113,16 @@ def load_side(path: str | Path) -> list[dict[str, Any]]:
         jsonl = p / "documents.jsonl"
         if not jsonl.is_file():
             raise FileNotFoundError(f"{p}: not a `jihua batch` output folder (no documents.jsonl).")
+        records = []
         with jsonl.open(encoding="utf-8") as fh:
-            return [r for r in map(json.loads, fh) if "doc_index" in r]
+            for n, line in enumerate(fh, 1):
+                try:
+                    r = json.loads(line)
+                except json.JSONDecodeError as exc:
+                    raise ValueError(f"{jsonl}: line {n} is not JSON ({exc.msg}).") from exc
+                if "doc_index" in r:
+                    records.append(r)
+        return records
     records = list(iter_file(p))
     errors = [r for r in records if "error" in r]
     if errors:

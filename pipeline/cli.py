@@ -143,7 +143,7 @@ def audit(plan: Path, report: Path | None, fmt: str, output: Path | None,
 
     try:
         rows = auditing.audit(plan, report)
-    except (ValueError, FileNotFoundError) as exc:
+    except (ValueError, OSError) as exc:
         raise click.ClickException(str(exc)) from exc
     text = {"table": auditing.to_table, "json": auditing.to_json,
             "csv": auditing.to_csv}[fmt](rows)
@@ -175,7 +175,10 @@ def db_build(database: Path, inputs: tuple[Path, ...]) -> None:
     """
     from . import db
 
-    report = db.build(database, inputs)
+    try:
+        report = db.build(database, inputs)
+    except (db.NotADatabase, OSError) as exc:
+        raise click.ClickException(str(exc)) from exc
     for message in report.errors:
         click.echo(f"error: {message}", err=True)
     click.echo(f"{report.files} files: {report.documents} documents added, {report.skipped} "
@@ -202,7 +205,10 @@ def search_cmd(database: Path, query: str, limit: int, fmt: str, **filters: str 
     """Find documents by words (Chinese, any script) and filters, ranked by BM25."""
     from . import db
 
-    con = db.connect(database, read_only=True)
+    try:
+        con = db.connect(database, read_only=True)
+    except (db.NotADatabase, OSError) as exc:
+        raise click.ClickException(str(exc)) from exc
     try:
         f = db.Filters(**{k: v for k, v in filters.items() if k != "value"})
         if filters.get("value"):
@@ -231,9 +237,13 @@ def search_cmd(database: Path, query: str, limit: int, fmt: str, **filters: str 
 @click.option("--port", type=int, default=8000, show_default=True)
 def serve(database: Path, host: str, port: int) -> None:
     """Serve the search page, document pages and JSON API of DATABASE (read-only)."""
+    from . import db
     from .web import make_server
 
-    server = make_server(database, host, port)
+    try:
+        server = make_server(database, host, port)
+    except (db.NotADatabase, OSError) as exc:
+        raise click.ClickException(f"cannot serve {database} on {host}:{port}: {exc}") from exc
     click.echo(f"serving {database} on http://{host}:{server.server_address[1]}/ "
                "(Ctrl-C to stop)", err=True)
     try:

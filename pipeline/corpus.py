@@ -98,8 +98,9 @@ def process_file(path: str, timeout: float | None = DEFAULT_TIMEOUT) -> list[dic
             raise FileTimeout
 
         previous = signal.signal(signal.SIGALRM, expire)
-        signal.setitimer(signal.ITIMER_REAL, float(timeout))  # type: ignore[arg-type]
     try:
+        if use_alarm:
+            signal.setitimer(signal.ITIMER_REAL, float(timeout))  # type: ignore[arg-type]
         return list(iter_file(path))
     except FileTimeout:
         return [timeout_record(path, timeout)]
@@ -125,6 +126,9 @@ def warm_up() -> None:
 def _work(args: tuple[str, float | None, Path]) -> tuple[str, int, int]:
     """Process one file and write its part here, in the worker: only counts go back."""
     path, timeout, part = args
+    marker = os.environ.get("JIHUA_TEST_KILL")
+    if marker and marker.encode() in Path(path).read_bytes()[:200]:
+        os._exit(9)  # tests only: a worker that dies the way an out-of-memory kill does
     records = process_file(path, timeout)
     _write_part(part, records)
     errors = sum("error" in r for r in records)
@@ -151,23 +155,34 @@ def run_batch(inputs: Iterable[str | os.PathLike[str]], out_dir: str | os.PathLi
     out = Path(out_dir)
     parts = out / "parts"
     parts.mkdir(parents=True, exist_ok=True)
-    files = list(iter_paths(inputs))
+    inside = out.resolve()
+    files, seen = [], set()
+    for p in iter_paths(inputs):
+        real = p.resolve()
+        if real in seen or real.is_relative_to(inside):
+            continue  # a file named twice, or our own output inside an input folder
+        seen.add(real)
+        files.append(p)
     keys = {str(p): _safe_key(p) for p in files}
-    todo = [str(p) for p in files if not (parts / f"{keys[str(p)]}.jsonl").exists()]
+    todo = [str(p) for p in files if not _done(parts / f"{keys[str(p)]}.jsonl")]
     progress = Progress(skipped=len(files) - len(todo))
     start = time.perf_counter()
     order = [parts / f"{keys[str(p)]}.jsonl" for p in files]
+    # parts finished before this run, and those this run finishes (a part left by an
+    # earlier timeout is there too, but not ready until it has been done again)
+    ready = {part for part in order if _done(part)}
     assembler = Assembler(out)
     next_up = 0
 
     def advance() -> None:
         """Append every part that is ready, in input order (while the workers go on)."""
         nonlocal next_up
-        while next_up < len(order) and order[next_up].exists():
+        while next_up < len(order) and order[next_up] in ready:
             assembler.add(order[next_up])
             next_up += 1
 
     def done(path: str, documents: int, errors: int) -> None:
+        ready.add(parts / f"{keys[path]}.jsonl")
         advance()
         progress.files += 1
         progress.documents += documents
@@ -197,6 +212,18 @@ def run_batch(inputs: Iterable[str | os.PathLike[str]], out_dir: str | os.PathLi
     return progress
 
 
+RETRY = {Code.TIMED_OUT.value, Code.FAILED.value}
+
+
+def _done(part: Path) -> bool:
+    """Whether a part holds a finished file: a timeout or a crash is tried again."""
+    if not part.exists():
+        return False
+    with part.open(encoding="utf-8") as fh:
+        first = fh.readline()
+    return not any(f'"error":"{code}"' in first for code in RETRY)
+
+
 def _safe_key(path: Path) -> str:
     try:
         return file_key(path)
@@ -218,11 +245,42 @@ def _run_local(jobs: list[Job], workers: int | None,
         for job in jobs:
             done(*_work(job))
         return
+    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+    from concurrent.futures.process import BrokenProcessPool
+
     ctx = mp.get_context("forkserver")
-    # maxtasksperchild keeps each worker's memory from creeping over a long run
-    with ctx.Pool(workers, initializer=warm_up, maxtasksperchild=500) as pool:
-        for path, documents, errors in pool.imap_unordered(_work, jobs):
-            done(path, documents, errors)
+    pending = list(reversed(jobs))
+    suspects: list[Job] = []
+    while pending:
+        # max_tasks_per_child keeps each worker's memory from creeping over a long run
+        with ProcessPoolExecutor(workers, mp_context=ctx, initializer=warm_up,
+                                 max_tasks_per_child=500) as pool:
+            running = {}
+            broken = False
+            while (pending or running) and not broken:
+                while pending and len(running) < 2 * workers:
+                    job = pending.pop()
+                    running[pool.submit(_work, job)] = job
+                finished, _ = wait(running, return_when=FIRST_COMPLETED)
+                for future in finished:
+                    job = running.pop(future)
+                    try:
+                        done(*future.result())
+                    except BrokenProcessPool:
+                        broken = True
+                        suspects.append(job)
+            pending.extend(running.values())  # not finished when the pool broke: try again
+        # A worker died (killed, out of memory) while one of these was in flight: each is
+        # tried alone, so only the file that kills its worker becomes an error row.
+        for job in suspects:
+            with ProcessPoolExecutor(1, mp_context=ctx, initializer=warm_up) as alone:
+                try:
+                    done(*alone.submit(_work, job).result())
+                except BrokenProcessPool:
+                    _write_part(job[2], [error_record(InputError(
+                        Code.FAILED, job[0], "its worker process died"))])
+                    done(job[0], 0, 1)
+        suspects.clear()
 
 
 def _run_dask(jobs: list[Job], scheduler: str | None,
@@ -337,7 +395,8 @@ def _arrow_type(name: str) -> Any:
 def table_rows(record: dict[str, Any], part: Path | None = None) -> dict[str, list[dict]]:
     """The rows one record adds to each table."""
     if "error" in record:
-        sha = part.name.split("-")[0] if part is not None else None
+        name = part.name if part is not None else ""
+        sha = None if not name or name.startswith("unreadable") else name.split("-")[0]
         return {"errors": [{"path": record["source"]["path"], "sha256": sha,
                             "error": record["error"], "message": record["message"]}]}
     src = record["source"]

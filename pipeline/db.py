@@ -16,9 +16,11 @@ content changed replaces its old documents.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import sqlite3
+import unicodedata
 import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -59,6 +61,10 @@ MAX_QUERY = 64
 COMPARATORS = {">=", "<=", "=", ">", "<"}
 
 
+class NotADatabase(ValueError):
+    """A file that is not a database built by ``jihua db build``."""
+
+
 class QueryError(ValueError):
     """A search the database cannot run, with a message for the person who asked."""
 
@@ -78,8 +84,16 @@ def connect(path: str | Path, *, read_only: bool = False) -> sqlite3.Connection:
     if read_only:
         if not Path(path).is_file():
             raise FileNotFoundError(f"{path}: no such database; build it with `jihua db build`.")
-        con = sqlite3.connect(f"file:{Path(path).resolve()}?mode=ro", uri=True,
-                              check_same_thread=False)
+        con = sqlite3.connect(
+            Path(path).resolve().as_uri() + "?mode=ro", uri=True, check_same_thread=False
+        )
+        try:
+            con.execute("SELECT 1 FROM documents LIMIT 1")
+        except sqlite3.DatabaseError as exc:
+            con.close()
+            raise NotADatabase(
+                f"{path}: not a jihua database ({exc}); build one with `jihua db build`."
+            ) from exc
     else:
         con = sqlite3.connect(path)
         con.executescript(SCHEMA)
@@ -103,8 +117,11 @@ def _records(inputs: Iterable[str | Path]) -> Iterator[tuple[str, str, list[dict
         if item.is_dir() and jsonl.is_file():
             by_path: dict[str, list[dict[str, Any]]] = {}
             with jsonl.open(encoding="utf-8") as fh:
-                for line in fh:
-                    r = json.loads(line)
+                for n, line in enumerate(fh, 1):
+                    try:
+                        r = json.loads(line)
+                    except json.JSONDecodeError as exc:
+                        raise NotADatabase(f"{jsonl}: line {n} is not JSON ({exc.msg}).") from exc
                     by_path.setdefault(r["source"]["path"], []).append(r)
             for path, records in by_path.items():
                 sha = next((r["source"].get("sha256") for r in records if "doc_index" in r), "")
@@ -119,7 +136,10 @@ def _records(inputs: Iterable[str | Path]) -> Iterator[tuple[str, str, list[dict
 def build(db_path: str | Path, inputs: Iterable[str | Path]) -> BuildReport:
     """Add the documents of ``inputs`` to the database (created if need be)."""
     report = BuildReport()
-    con = connect(db_path)
+    try:
+        con = connect(db_path)
+    except sqlite3.DatabaseError as exc:
+        raise NotADatabase(f"{db_path}: not a jihua database ({exc}).") from exc
     try:
         for path, sha, records in _records(inputs):
             report.files += 1
@@ -137,9 +157,9 @@ def build(db_path: str | Path, inputs: Iterable[str | Path]) -> BuildReport:
                         continue
                     _insert(con, r)
                     report.documents += 1
-                con.execute("INSERT OR REPLACE INTO files(path, sha256) VALUES (?, ?)",
-                            (path, sha))
-        con.execute("INSERT INTO fts(fts) VALUES ('optimize')")
+                con.execute("INSERT OR REPLACE INTO files(path, sha256) VALUES (?, ?)", (path, sha))
+        if report.documents or report.replaced:
+            con.execute("INSERT INTO fts(fts) VALUES ('optimize')")
         con.commit()
     finally:
         con.close()
@@ -147,50 +167,133 @@ def build(db_path: str | Path, inputs: Iterable[str | Path]) -> BuildReport:
 
 
 def _remove(con: sqlite3.Connection, path: str) -> None:
-    ids = [r["doc_id"] for r in con.execute("SELECT doc_id FROM documents WHERE path = ?",
-                                            (path,))]
+    ids = [r["doc_id"] for r in con.execute("SELECT doc_id FROM documents WHERE path = ?", (path,))]
     for doc_id in ids:
         for table in ITEM_TABLES:
             con.execute(f"DELETE FROM {table} WHERE doc_id = ?", (doc_id,))
-    con.execute("DELETE FROM fts WHERE rowid IN (SELECT rowid FROM documents WHERE path = ?)",
-                (path,))
+    con.execute(
+        "DELETE FROM fts WHERE rowid IN (SELECT rowid FROM documents WHERE path = ?)", (path,)
+    )
     con.execute("DELETE FROM documents WHERE path = ?", (path,))
+
+
+def document_id(path: str, sha256: str, doc_index: int) -> str:
+    """A document's id in the database: its path, content and place (two copies of one
+    file at two paths are two documents, so neither can replace the other)."""
+    where = hashlib.sha256(path.encode("utf-8")).hexdigest()[:8]
+    return f"{sha256[:16]}-{where}:{doc_index}"
 
 
 def _insert(con: sqlite3.Connection, r: dict[str, Any]) -> None:
     src = r["source"]
-    doc_id = f"{src['sha256'][:16]}:{r['doc_index']}"
+    doc_id = document_id(src["path"], src["sha256"], r["doc_index"])
     cur = con.execute(
-        "INSERT OR REPLACE INTO documents(doc_id, path, sha256, doc_index, title, kind, year,"
+        "INSERT INTO documents(doc_id, path, sha256, doc_index, title, kind, year,"
         " span_start, span_end, record) VALUES (?,?,?,?,?,?,?,?,?,?)",
-        (doc_id, src["path"], src["sha256"], r["doc_index"], r["title"], r["kind"],
-         r["year"], r["span"][0], r["span"][1],
-         zlib.compress(json.dumps(r, ensure_ascii=False).encode("utf-8"), 6)))
+        (
+            doc_id,
+            src["path"],
+            src["sha256"],
+            r["doc_index"],
+            r["title"],
+            r["kind"],
+            r["year"],
+            r["span"][0],
+            r["span"][1],
+            zlib.compress(json.dumps(r, ensure_ascii=False).encode("utf-8"), 6),
+        ),
+    )
     rowid = cur.lastrowid
-    con.execute("INSERT INTO fts(rowid, title, body) VALUES (?, ?, ?)",
-                (rowid, spaced(r["title"] or ""), spaced(r["text_simplified"])))
-    con.executemany("INSERT INTO sections VALUES (?,?,?,?,?,?,?,?,?)", [
-        (doc_id, s["id"], s["level"], s["marker"], s["heading"], s["kind"], s["parent"],
-         *s["span"]) for s in r["sections"]])
-    con.executemany("INSERT INTO phases VALUES (?,?,?,?,?,?,?)", [
-        (doc_id, p["id"], p["ordinal"], p["name"],
-         p["period"]["value"] if p["period"] else None, *p["span"]) for p in r["phases"]])
+    con.execute(
+        "INSERT INTO fts(rowid, title, body) VALUES (?, ?, ?)",
+        (rowid, spaced(r["title"] or ""), spaced(r["text_simplified"])),
+    )
+    con.executemany(
+        "INSERT INTO sections VALUES (?,?,?,?,?,?,?,?,?)",
+        [
+            (
+                doc_id,
+                s["id"],
+                s["level"],
+                s["marker"],
+                s["heading"],
+                s["kind"],
+                s["parent"],
+                *s["span"],
+            )
+            for s in r["sections"]
+        ],
+    )
+    con.executemany(
+        "INSERT INTO phases VALUES (?,?,?,?,?,?,?)",
+        [
+            (
+                doc_id,
+                p["id"],
+                p["ordinal"],
+                p["name"],
+                p["period"]["value"] if p["period"] else None,
+                *p["span"],
+            )
+            for p in r["phases"]
+        ],
+    )
     rows = []
     for d in r["dates"]:
         b = bounds(d["value"], unknown_year=0) if d["value"] and "X" not in d["value"] else None
-        start, end = (b or (None, None))
-        rows.append((doc_id, d["id"], d["text"], d["type"], d["value"],
-                     start.isoformat() if start else None, end.isoformat() if end else None,
-                     *d["span"]))
+        start, end = b or (None, None)
+        rows.append(
+            (
+                doc_id,
+                d["id"],
+                d["text"],
+                d["type"],
+                d["value"],
+                start.isoformat() if start else None,
+                end.isoformat() if end else None,
+                *d["span"],
+            )
+        )
     con.executemany("INSERT INTO dates VALUES (?,?,?,?,?,?,?,?,?)", rows)
-    con.executemany("INSERT INTO units VALUES (?,?,?,?,?,?,?)", [
-        (doc_id, u["id"], u["text"], u["name"], u["role"], *u["span"]) for u in r["units"]])
-    con.executemany("INSERT INTO targets VALUES (?,?,?,?,?,?,?,?,?,?,?)", [
-        (doc_id, t["id"], t["text"], t["indicator"], t["comparator"], t["value"],
-         t["value_max"], t["unit"], t["kind"], *t["span"]) for t in r["targets"]])
-    con.executemany("INSERT INTO tasks VALUES (?,?,?,?,?,?,?,?,?,?)", [
-        (doc_id, k["id"], k["text"], k["section"], k["phase"], json.dumps(k["responsible"]),
-         json.dumps(k["dates"]), json.dumps(k["targets"]), *k["span"]) for k in r["tasks"]])
+    con.executemany(
+        "INSERT INTO units VALUES (?,?,?,?,?,?,?)",
+        [(doc_id, u["id"], u["text"], u["name"], u["role"], *u["span"]) for u in r["units"]],
+    )
+    con.executemany(
+        "INSERT INTO targets VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+        [
+            (
+                doc_id,
+                t["id"],
+                t["text"],
+                t["indicator"],
+                t["comparator"],
+                t["value"],
+                t["value_max"],
+                t["unit"],
+                t["kind"],
+                *t["span"],
+            )
+            for t in r["targets"]
+        ],
+    )
+    con.executemany(
+        "INSERT INTO tasks VALUES (?,?,?,?,?,?,?,?,?,?)",
+        [
+            (
+                doc_id,
+                k["id"],
+                k["text"],
+                k["section"],
+                k["phase"],
+                json.dumps(k["responsible"]),
+                json.dumps(k["dates"]),
+                json.dumps(k["targets"]),
+                *k["span"],
+            )
+            for k in r["tasks"]
+        ],
+    )
 
 
 @dataclass
@@ -209,11 +312,12 @@ class Filters:
 
 def _fts_query(q: str) -> str:
     """The literal FTS5 query for ``q``: each word a phrase of its characters."""
-    words = [w for w in to_simplified(q).split() if w]
     phrases = []
-    for w in words:
-        chars = spaced(w).replace('"', '""')
-        phrases.append(f'"{chars}"')
+    for word in to_simplified(q).split():
+        # only what the index holds: punctuation is not indexed, so it cannot be asked for
+        kept = "".join(c for c in word if unicodedata.category(c)[0] in "LN")
+        if kept:
+            phrases.append('"' + spaced(kept).replace('"', '""') + '"')
     return " AND ".join(phrases)
 
 
@@ -242,14 +346,18 @@ def _where(f: Filters) -> tuple[list[str], list[Any]]:
             args.append(f.target_kind)
         if f.comparator:
             if f.comparator not in COMPARATORS or f.value is None:
-                raise QueryError("a value filter needs a comparator (>=, <=, =, >, <) and a "
-                                 "number, as in --value '>=90'.")
+                raise QueryError(
+                    "a value filter needs a comparator (>=, <=, =, >, <) and a "
+                    "number, as in --value '>=90'."
+                )
             sub.append(f"value {f.comparator} ?")  # the comparator is one of COMPARATORS
             args.append(f.value)
         clauses.append(f"d.doc_id IN (SELECT doc_id FROM targets WHERE {' AND '.join(sub)})")
     if f.deadline_from or f.deadline_to:
-        clauses.append("d.doc_id IN (SELECT doc_id FROM dates WHERE type = 'deadline'"
-                       " AND end_date BETWEEN ? AND ?)")
+        clauses.append(
+            "d.doc_id IN (SELECT doc_id FROM dates WHERE type = 'deadline'"
+            " AND end_date BETWEEN ? AND ?)"
+        )
         args += [f.deadline_from or "0001-01-01", f.deadline_to or "9999-12-31"]
     return clauses, args
 
@@ -258,8 +366,13 @@ def _like(s: str) -> str:
     return s.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def search(con: sqlite3.Connection, q: str = "", filters: Filters | None = None,
-           limit: int = 20, offset: int = 0) -> dict[str, Any]:
+def search(
+    con: sqlite3.Connection,
+    q: str = "",
+    filters: Filters | None = None,
+    limit: int = 20,
+    offset: int = 0,
+) -> dict[str, Any]:
     """Hits ranked by BM25 (or by document order without words), facets and the total."""
     f = filters or Filters()
     q = (q or "").strip()
@@ -270,45 +383,71 @@ def search(con: sqlite3.Connection, q: str = "", filters: Filters | None = None,
         match = _fts_query(q)
         if not match:
             raise QueryError("the query has no characters to search for.")
-        base = ("FROM fts JOIN documents d ON d.rowid = fts.rowid WHERE fts MATCH ?"
-                + "".join(f" AND {c}" for c in clauses))
+        base = "FROM fts JOIN documents d ON d.rowid = fts.rowid WHERE fts MATCH ?" + "".join(
+            f" AND {c}" for c in clauses
+        )
         params: list[Any] = [match, *args]
-        select = ("SELECT d.doc_id, d.path, d.doc_index, d.title, bm25(fts) AS score, "
-                  "snippet(fts, 1, '<mark>', '</mark>', '…', 16) AS snippet ")
+        select = (
+            "SELECT d.doc_id, d.path, d.doc_index, d.title, bm25(fts) AS score, "
+            "snippet(fts, 1, '<mark>', '</mark>', '…', 16) AS snippet "
+        )
         order = " ORDER BY score"
     else:
         base = "FROM documents d" + (" WHERE " + " AND ".join(clauses) if clauses else "")
         params = list(args)
-        select = ("SELECT d.doc_id, d.path, d.doc_index, d.title, NULL AS score, "
-                  "NULL AS snippet ")
+        select = "SELECT d.doc_id, d.path, d.doc_index, d.title, NULL AS score, NULL AS snippet "
         order = " ORDER BY d.path, d.doc_index"
     try:
-        rows = con.execute(select + base + order + " LIMIT ? OFFSET ?",
-                           [*params, limit, offset]).fetchall()
+        rows = con.execute(
+            select + base + order + " LIMIT ? OFFSET ?", [*params, limit, offset]
+        ).fetchall()
         ids = [r[0] for r in con.execute("SELECT d.doc_id " + base, params)]
         total = len(ids)
         # the matched ids once, as a JSON array, instead of matching again for each facet
         matched = "(SELECT value FROM json_each(?))"
         ids_json = [json.dumps(ids)]
         facets = {
-            "unit": _facet(con, "SELECT name AS v, count(DISTINCT doc_id) AS n FROM units "
-                                f"WHERE doc_id IN {matched} GROUP BY name", ids_json),
-            "year": _facet(con, "SELECT year AS v, count(*) AS n FROM documents "
-                                f"WHERE doc_id IN {matched} GROUP BY year", ids_json),
-            "kind": _facet(con, "SELECT kind AS v, count(*) AS n FROM documents "
-                                f"WHERE doc_id IN {matched} GROUP BY kind", ids_json),
-            "indicator": _facet(con, "SELECT indicator AS v, count(DISTINCT doc_id) AS n "
-                                     f"FROM targets WHERE doc_id IN {matched} "
-                                     "GROUP BY indicator", ids_json),
+            "unit": _facet(
+                con,
+                "SELECT name AS v, count(DISTINCT doc_id) AS n FROM units "
+                f"WHERE doc_id IN {matched} GROUP BY name",
+                ids_json,
+            ),
+            "year": _facet(
+                con,
+                "SELECT year AS v, count(*) AS n FROM documents "
+                f"WHERE doc_id IN {matched} GROUP BY year",
+                ids_json,
+            ),
+            "kind": _facet(
+                con,
+                "SELECT kind AS v, count(*) AS n FROM documents "
+                f"WHERE doc_id IN {matched} GROUP BY kind",
+                ids_json,
+            ),
+            "indicator": _facet(
+                con,
+                "SELECT indicator AS v, count(DISTINCT doc_id) AS n "
+                f"FROM targets WHERE doc_id IN {matched} "
+                "GROUP BY indicator",
+                ids_json,
+            ),
         }
     except sqlite3.OperationalError as exc:
         raise QueryError(f"the search could not be run ({exc}).") from exc
     hits = []
     for r in rows:
         snippet = unspaced(r["snippet"]) if r["snippet"] else None
-        hits.append({"source": r["path"], "doc_index": r["doc_index"], "title": r["title"],
-                     "score": round(-r["score"], 4) if r["score"] is not None else None,
-                     "snippet": snippet, "doc_id": r["doc_id"]})
+        hits.append(
+            {
+                "source": r["path"],
+                "doc_index": r["doc_index"],
+                "title": r["title"],
+                "score": round(-r["score"], 4) if r["score"] is not None else None,
+                "snippet": snippet,
+                "doc_id": r["doc_id"],
+            }
+        )
     return {"total": total, "hits": hits, "facets": facets}
 
 

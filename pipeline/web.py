@@ -21,19 +21,36 @@ from . import db
 from .normalize import to_simplified
 
 CSP = "default-src 'self'; style-src 'unsafe-inline'; script-src 'unsafe-inline'"
-FILTER_FIELDS = ("unit", "year", "kind", "phase", "indicator", "target_kind", "value",
-                 "deadline_from", "deadline_to")
+FILTER_FIELDS = (
+    "unit",
+    "year",
+    "kind",
+    "phase",
+    "indicator",
+    "target_kind",
+    "value",
+    "deadline_from",
+    "deadline_to",
+)
 API_DOC = {
     "/api/search": {
-        "parameters": {"q": "words to find (simplified or traditional, 1–64 characters)",
-                       "unit": "canonical unit name", "year": "integer",
-                       "kind": "plan | report | mixed", "phase": "part of a phase name",
-                       "indicator": "part of an indicator", "target_kind": "target | actual",
-                       "value": "comparator and number, e.g. >=90 (with indicator)",
-                       "deadline_from": "YYYY-MM-DD", "deadline_to": "YYYY-MM-DD",
-                       "limit": "hits per page (1–100, default 20)", "offset": "integer"},
+        "parameters": {
+            "q": "words to find (simplified or traditional, 1–64 characters)",
+            "unit": "canonical unit name",
+            "year": "integer",
+            "kind": "plan | report | mixed",
+            "phase": "part of a phase name",
+            "indicator": "part of an indicator",
+            "target_kind": "target | actual",
+            "value": "comparator and number, e.g. >=90 (with indicator)",
+            "deadline_from": "YYYY-MM-DD",
+            "deadline_to": "YYYY-MM-DD",
+            "limit": "hits per page (1–100, default 20)",
+            "offset": "integer",
+        },
         "returns": "{total, hits: [{source, doc_index, title, score, snippet, doc_id}], "
-                   "facets: {unit, year, kind, indicator: [{value, count}]}}"},
+        "facets: {unit, year, kind, indicator: [{value, count}]}}",
+    },
     "/api/doc/<doc_id>": {"returns": "the document's full record (the JSON contract)"},
 }
 STYLE = """
@@ -53,13 +70,21 @@ table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.3em;vertical
 
 def _filters(params: dict[str, str]) -> db.Filters:
     f = db.Filters()
-    for name in ("unit", "kind", "phase", "indicator", "target_kind", "deadline_from",
-                 "deadline_to"):
+    for name in (
+        "unit",
+        "kind",
+        "phase",
+        "indicator",
+        "target_kind",
+        "deadline_from",
+        "deadline_to",
+    ):
         setattr(f, name, params.get(name) or None)
     if params.get("year"):
-        if not params["year"].isdigit():
-            raise db.QueryError(f"year must be a whole number, not {params['year']!r}.")
-        f.year = int(params["year"])
+        year = params["year"]
+        if not (year.isascii() and year.isdigit() and 1000 <= int(year) <= 9999):
+            raise db.QueryError(f"year must be a four-digit year, not {year!r}.")
+        f.year = int(year)
     if params.get("value"):
         f.comparator, f.value = db.parse_value(params["value"])
     for name in ("deadline_from", "deadline_to"):
@@ -79,7 +104,7 @@ def _int(params: dict[str, str], name: str, default: int, hi: int) -> int:
     raw = params.get(name, "")
     if not raw:
         return default
-    if not raw.isdigit():
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 9:
         raise db.QueryError(f"{name} must be a whole number.")
     return max(0, min(int(raw), hi))
 
@@ -87,6 +112,7 @@ def _int(params: dict[str, str], name: str, default: int, hi: int) -> int:
 class Handler(BaseHTTPRequestHandler):
     db_path: Path
     server_version = "jihua"
+    timeout = 30  # seconds a connection may sit idle before its thread is freed
 
     def log_message(self, format: str, *args: Any) -> None:  # quiet by default
         pass
@@ -105,35 +131,50 @@ class Handler(BaseHTTPRequestHandler):
         api = url.path.startswith("/api")
         try:
             con = db.connect(self.db_path, read_only=True)
-        except (FileNotFoundError, sqlite3.Error) as exc:
+        except (FileNotFoundError, ValueError, sqlite3.Error) as exc:
             return self._error(api, 503, str(exc))
         try:
-            if url.path == "/api":
-                return self._json(200, API_DOC)
-            if url.path == "/api/search":
-                return self._json(200, self._search(con, params))
-            if url.path.startswith("/api/doc/"):
-                record = db.document(con, unquote(url.path[len("/api/doc/"):]))
-                if record is None:
-                    return self._error(True, 404, "no such document")
-                return self._json(200, record)
-            if url.path == "/":
-                return self._html(200, self._search_page(con, params))
-            if url.path.startswith("/doc/"):
-                record = db.document(con, unquote(url.path[len("/doc/"):]))
-                if record is None:
-                    return self._error(False, 404, "no such document")
-                return self._html(200, document_page(record))
-            return self._error(api, 404, f"nothing at {url.path}")
+            return self._route(url.path, params, con, api)
         except db.QueryError as exc:
             return self._error(api, 400, str(exc))
+        except sqlite3.DatabaseError as exc:
+            return self._error(api, 503, f"the database could not answer ({exc}).")
+        except Exception as exc:  # a bug: say so, and keep serving
+            return self._error(
+                api,
+                500,
+                f"internal error ({type(exc).__name__}); please report the address you asked for.",
+            )
         finally:
             con.close()
 
+    def _route(self, path: str, params: dict[str, str], con: sqlite3.Connection, api: bool) -> None:
+        if path == "/api":
+            return self._json(200, API_DOC)
+        if path == "/api/search":
+            return self._json(200, self._search(con, params))
+        if path.startswith("/api/doc/"):
+            record = db.document(con, unquote(path[len("/api/doc/") :]))
+            if record is None:
+                return self._error(True, 404, "no such document")
+            return self._json(200, record)
+        if path == "/":
+            return self._html(200, self._search_page(con, params))
+        if path.startswith("/doc/"):
+            record = db.document(con, unquote(path[len("/doc/") :]))
+            if record is None:
+                return self._error(False, 404, "no such document")
+            return self._html(200, document_page(record))
+        return self._error(api, 404, f"nothing at {path}")
+
     def _search(self, con: sqlite3.Connection, params: dict[str, str]) -> dict[str, Any]:
-        return db.search(con, params.get("q", ""), _filters(params),
-                         limit=_int(params, "limit", 20, 100) or 20,
-                         offset=_int(params, "offset", 0, 10**6))
+        return db.search(
+            con,
+            params.get("q", ""),
+            _filters(params),
+            limit=_int(params, "limit", 20, 100) or 20,
+            offset=_int(params, "offset", 0, 10**6),
+        )
 
     def _search_page(self, con: sqlite3.Connection, params: dict[str, str]) -> str:
         error = None
@@ -154,8 +195,11 @@ class Handler(BaseHTTPRequestHandler):
             self.wfile.write(body)
 
     def _json(self, code: int, data: Any) -> None:
-        self._send(code, "application/json; charset=utf-8",
-                   json.dumps(data, ensure_ascii=False).encode("utf-8"))
+        self._send(
+            code,
+            "application/json; charset=utf-8",
+            json.dumps(data, ensure_ascii=False).encode("utf-8"),
+        )
 
     def _html(self, code: int, page: str) -> None:
         self._send(code, "text/html; charset=utf-8", page.encode("utf-8"))
@@ -167,22 +211,26 @@ class Handler(BaseHTTPRequestHandler):
 
 
 def _page(title: str, body: str) -> str:
-    return (f"<!doctype html><html lang='zh'><head><meta charset='utf-8'>"
-            f"<title>{html.escape(title)}</title><style>{STYLE}</style></head><body>"
-            f"<header><a href='/'>jihua 计划</a> · {html.escape(title)}</header>{body}"
-            "</body></html>")
+    return (
+        f"<!doctype html><html lang='zh'><head><meta charset='utf-8'>"
+        f"<title>{html.escape(title)}</title><style>{STYLE}</style></head><body>"
+        f"<header><a href='/'>jihua 计划</a> · {html.escape(title)}</header>{body}"
+        "</body></html>"
+    )
 
 
-def search_page(params: dict[str, str], result: dict[str, Any] | None,
-                error: str | None) -> str:
+def search_page(params: dict[str, str], result: dict[str, Any] | None, error: str | None) -> str:
     e = html.escape
     q = params.get("q", "")
     fields = "".join(
         f"<input name='{n}' placeholder='{n}' value='{e(params.get(n, ''))}' size='10'>"
-        for n in FILTER_FIELDS)
-    form = (f"<form action='/' method='get' id='search'><input name='q' id='q' value='{e(q)}' "
-            f"placeholder='满意度, 保卫科, 第二季度…' size='30' autofocus> {fields}"
-            "<button type='submit'>search</button></form>")
+        for n in FILTER_FIELDS
+    )
+    form = (
+        f"<form action='/' method='get' id='search'><input name='q' id='q' value='{e(q)}' "
+        f"placeholder='满意度, 保卫科, 第二季度…' size='30' autofocus> {fields}"
+        "<button type='submit'>search</button></form>"
+    )
     parts = [form]
     if error:
         parts.append(f"<p class='error'>{e(error)}</p>")
@@ -196,27 +244,35 @@ def search_page(params: dict[str, str], result: dict[str, Any] | None,
             parts.append(
                 f"<div class='hit'><a href='/doc/{quote(h['doc_id'])}'>{title}</a>"
                 f"<div>{snippet}</div><div class='src'>{e(h['source'])} · "
-                f"document {h['doc_index']}{score}</div></div>")
+                f"document {h['doc_index']}{score}</div></div>"
+            )
         for name, values in result["facets"].items():
             side += f"<h3>{e(name)}</h3>"
             for v in values:
                 link = urlencode({**params, name: v["value"], "offset": 0})
-                side += (f"<a class='facet' data-facet='{e(name)}' href='/?{e(link)}'>"
-                         f"{e(str(v['value']))} ({v['count']})</a>")
+                side += (
+                    f"<a class='facet' data-facet='{e(name)}' href='/?{e(link)}'>"
+                    f"{e(str(v['value']))} ({v['count']})</a>"
+                )
     return _page("search", f"<main><aside>{side}</aside><section>{''.join(parts)}</section></main>")
 
 
 def _safe_snippet(snippet: str) -> str:
     """Escape a snippet but keep the <mark> tags the index put in."""
-    return (html.escape(snippet).replace("&lt;mark&gt;", "<mark>")
-            .replace("&lt;/mark&gt;", "</mark>"))
+    return (
+        html.escape(snippet).replace("&lt;mark&gt;", "<mark>").replace("&lt;/mark&gt;", "</mark>")
+    )
 
 
 def _marked(text: str, base: int, record: dict[str, Any]) -> str:
     """``text`` (the document's characters) with its items in <mark class=…>, escaped."""
     items = []
-    for group, css in (("dates", "m-date"), ("units", "m-unit"), ("targets", "m-target"),
-                       ("phases", "m-phase")):
+    for group, css in (
+        ("dates", "m-date"),
+        ("units", "m-unit"),
+        ("targets", "m-target"),
+        ("phases", "m-phase"),
+    ):
         for it in record[group]:
             items.append((it["span"][0] - base, it["span"][1] - base, css, it["id"]))
     items.sort(key=lambda x: (x[0], x[1] - x[0]))
@@ -225,8 +281,9 @@ def _marked(text: str, base: int, record: dict[str, Any]) -> str:
         if s < at or s >= t:
             continue  # overlaps a mark already placed
         out.append(html.escape(text[at:s]))
-        out.append(f"<mark class='{css}' title='{html.escape(item_id)}'>"
-                   f"{html.escape(text[s:t])}</mark>")
+        out.append(
+            f"<mark class='{css}' title='{html.escape(item_id)}'>{html.escape(text[s:t])}</mark>"
+        )
         at = t
     out.append(html.escape(text[at:]))
     return "".join(out)
@@ -240,19 +297,24 @@ def document_page(record: dict[str, Any]) -> str:
     outline = "".join(
         f"<li style='margin-left:{(s['level'] - 1) * 1.5}em'>{e(s['marker'])} "
         f"{e(s['heading'])} <span class='src'>[{e(s['kind'])}]</span></li>"
-        for s in record["sections"])
+        for s in record["sections"]
+    )
     units = {u["id"]: u["name"] for u in record["units"]}
     dates = {d["id"]: d["text"] for d in record["dates"]}
     tasks = "".join(
         f"<tr><td>{e(k['id'])}</td><td>{e(k['text'][:120])}</td>"
         f"<td>{e('、'.join(units[u] for u in k['responsible'] if u in units))}</td>"
         f"<td>{e('、'.join(dates[d] for d in k['dates'] if d in dates))}</td>"
-        f"<td>{len(k['targets'])}</td></tr>" for k in record["tasks"])
-    meta = (f"{e(record['source']['path'])} · document {record['doc_index']} · "
-            f"{e(record['kind'])} · year {e(str(record['year']))}")
+        f"<td>{len(k['targets'])}</td></tr>"
+        for k in record["tasks"]
+    )
+    meta = (
+        f"{e(record['source']['path'])} · document {record['doc_index']} · "
+        f"{e(record['kind'])} · year {e(str(record['year']))}"
+    )
     body = f"""
 <main><aside><h3>outline</h3><ul style='padding-left:0;list-style:none'>{outline}</ul></aside>
-<section><h2 id='title'>{e(record['title'] or '(no title)')}</h2><p class='src'>{meta}</p>
+<section><h2 id='title'>{e(record["title"] or "(no title)")}</h2><p class='src'>{meta}</p>
 <p class='legend'><span class='m-phase'>phase</span><span class='m-date'>date</span>
 <span class='m-unit'>unit</span><span class='m-target'>target</span>
 <button id='toggle' onclick="for (const id of ['original','simplified'])
@@ -266,8 +328,9 @@ this.textContent=document.getElementById('original').hidden?'原文 / original':
     return _page(record["title"] or "document", body)
 
 
-def make_server(db_path: str | Path, host: str = "127.0.0.1", port: int = 8000
-                ) -> ThreadingHTTPServer:
+def make_server(
+    db_path: str | Path, host: str = "127.0.0.1", port: int = 8000
+) -> ThreadingHTTPServer:
     """A server for ``db_path`` (not started: call ``serve_forever``)."""
     db.connect(db_path, read_only=True).close()  # fail now, with a clear message
     handler = type("BoundHandler", (Handler,), {"db_path": Path(db_path)})

@@ -130,3 +130,37 @@ def test_batch_cli_shows_progress_and_skips_done_files(tmp_path):
 def test_load_tables_says_what_is_missing(tmp_path):
     with pytest.raises(FileNotFoundError, match="run `jihua batch` first"):
         load_tables(tmp_path)
+
+
+def test_a_dead_worker_becomes_an_error_row_and_the_batch_goes_on(tmp_path):
+    corpus = make_corpus(tmp_path / "in", 8)
+    (corpus / "f003.txt").write_text("第3份\nKILL-THIS-WORKER\n", encoding="utf-8")
+    # a fresh interpreter, so that its worker processes see the test hook's variable
+    env = {**os.environ, "JIHUA_TEST_KILL": "KILL-THIS-WORKER"}
+    out = subprocess.run([sys.executable, "-m", "pipeline.cli", "batch", str(corpus), "-o",
+                          str(tmp_path / "out"), "-j", "2"], cwd=ROOT, env=env,
+                         capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    errors = load_tables(tmp_path / "out")["errors"]
+    assert list(errors["path"]) == [str(corpus / "f003.txt")]
+    assert errors["message"][0].endswith("(its worker process died); please report it.")
+    assert "8 files processed" in out.stderr and "1 errors" in out.stderr
+
+
+def test_own_output_and_repeated_inputs_are_not_read_twice(tmp_path):
+    corpus = make_corpus(tmp_path / "in", 3)
+    out = corpus / "out"
+    run_batch([corpus, corpus / "f000.txt"], out, workers=1)
+    again = run_batch([corpus], out, workers=1)
+    assert (again.files, again.skipped, again.errors) == (0, 3, 0)
+    docs = load_tables(out)["documents"]
+    assert len(docs) == len(docs.drop_duplicates("doc_id"))
+
+
+def test_a_timed_out_file_is_tried_again_on_the_next_run(tmp_path):
+    inputs = make_corpus(tmp_path / "in", 2)
+    run_batch([inputs], tmp_path / "out", workers=1, timeout=1e-9)
+    assert len(load_tables(tmp_path / "out")["errors"]) == 2
+    again = run_batch([inputs], tmp_path / "out", workers=1, timeout=60)
+    assert again.files == 2 and again.errors == 0
+    assert len(load_tables(tmp_path / "out")["errors"]) == 0

@@ -92,15 +92,52 @@ def test_filters_combine_with_words(database):
 def test_hostile_queries_are_text_not_syntax(database, query):
     before = hashlib.sha256(database.read_bytes()).hexdigest()
     con = db.connect(database, read_only=True)
-    result = db.search(con, query)
-    assert result["total"] == 0
+    try:
+        assert db.search(con, query)["total"] == 0
+    except db.QueryError as exc:  # nothing but punctuation: nothing the index could hold
+        assert str(exc) == "the query has no characters to search for."
     assert hashlib.sha256(database.read_bytes()).hexdigest() == before
+
+
+def test_punctuation_in_a_query_is_ignored(database):
+    con = db.connect(database, read_only=True)
+    assert db.search(con, "科 !")["total"] == db.search(con, "科 。")["total"] == db.search(
+        con, "科")["total"] > 0
 
 
 def test_a_wildcard_is_punctuation_not_a_prefix_search(database):
     con = db.connect(database, read_only=True)
     assert db.search(con, "满意*")["total"] == db.search(con, "满意")["total"]
     assert db.search(con, "满*")["total"] == db.search(con, "满")["total"]
+
+
+def test_two_copies_of_a_file_are_two_documents(tmp_path, seeds_dir):
+    src = tmp_path / "in"
+    src.mkdir()
+    shutil.copy(seeds_dir / "001_a00c42bcfbbeb1a1.txt", src / "a.txt")
+    shutil.copy(seeds_dir / "001_a00c42bcfbbeb1a1.txt", src / "b.txt")
+    path = tmp_path / "x.db"
+    db.build(path, [src])
+    (src / "b.txt").write_text((src / "b.txt").read_text(encoding="utf-8") + "\n附。\n",
+                               encoding="utf-8")
+    db.build(path, [src])
+    con = db.connect(path, read_only=True)
+    docs = con.execute("SELECT count(*) FROM documents").fetchone()[0]
+    assert docs == 2 == con.execute("SELECT count(*) FROM fts").fetchone()[0]
+    units = con.execute("SELECT count(*) FROM units").fetchone()[0]
+    one = len(db.document(con, con.execute("SELECT doc_id FROM documents").fetchone()[0])["units"])
+    assert units == 2 * one
+
+
+def test_a_file_that_is_not_a_database_is_refused_in_one_sentence(tmp_path):
+    bad = tmp_path / "x?y#z.db"
+    bad.write_text("not a database", encoding="utf-8")
+    with pytest.raises(db.NotADatabase, match="not a jihua database"):
+        db.connect(bad, read_only=True)
+    out = subprocess.run([sys.executable, "-m", "pipeline.cli", "search", str(bad), "科"],
+                         cwd=ROOT, capture_output=True, text=True)
+    assert out.returncode == 1 and "not a jihua database" in out.stderr
+    assert "Traceback" not in out.stderr
 
 
 def test_rebuilding_adds_nothing_twice_and_replaces_a_changed_file(tmp_path, seeds_dir):
@@ -126,11 +163,16 @@ def test_api_search_and_errors(server):
                                                        "score", "snippet"}
     status, body = get(f"{server}/api/search?q=x&value={quote('>>9')}")
     assert status == 400 and "not a value filter" in json.loads(body)["error"]
-    status, body = get(f"{server}/api/search?q=x&year=abc")
+    for bad in ("abc", "²", "99999999999999999999"):
+        status, body = get(f"{server}/api/search?q=x&year={quote(bad)}")
+        assert status == 400 and "four-digit year" in json.loads(body)["error"]
+    status, body = get(f"{server}/api/search?q=x&limit={quote('²')}")
     assert status == 400 and "whole number" in json.loads(body)["error"]
     for q in HOSTILE:
         status, body = get(f"{server}/api/search?q={quote(q)}")
-        assert status == 200 and json.loads(body)["total"] == 0
+        data = json.loads(body)
+        assert (status, data.get("total")) == (200, 0) or (
+            status == 400 and "no characters" in data["error"])
     assert get(f"{server}/api/doc/nope")[0] == 404
     assert "/api/search" in json.loads(get(f"{server}/api")[1])
     req = urllib.request.Request(f"{server}/api/search?q=x", method="POST", data=b"")

@@ -63,7 +63,7 @@ def spans(text: str, path: str) -> list[tuple[int, int, str]]:
 def merge_units(items: list[dict[str, Any]], found: list[tuple[int, int, str]], text: str,
                 merge: str) -> list[dict[str, Any]]:
     """The units of the rules and of the model, merged; ids renumbered in text order."""
-    from .units import _canonical, _role
+    from .units import COMMITTEES, _canonical, _role
 
     model_units = [(s, e) for s, e, lab in found if lab == "UNIT"]
 
@@ -78,8 +78,13 @@ def merge_units(items: list[dict[str, Any]], found: list[tuple[int, int, str]], 
         kept = list(items)
         added = [m for m in model_units
                  if not any(overlaps((u["start"], u["end"]), m) for u in items)]
-    new = [{"start": s, "end": e, "name": _canonical(text[s:e]),
-            "role": _role(text, s, e, text[s:e]), "source": "model"} for s, e in added]
+    new = []
+    for s, e in added:
+        role = _role(text, s, e, text[s:e])
+        # the rules' own test: at least two characters, and a role (or a newly formed body)
+        if e - s >= 2 and (role != "other" or text[s:e].endswith(COMMITTEES)):
+            new.append({"start": s, "end": e, "name": _canonical(text[s:e]), "role": role,
+                        "source": "model"})
     merged = sorted(kept + new, key=lambda u: (u["start"], u["end"]))
     for k, u in enumerate(merged, 1):
         u["id"] = f"u{k}"
