@@ -245,13 +245,21 @@ def _run_local(jobs: list[Job], workers: int | None,
         for job in jobs:
             done(*_work(job))
         return
-    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+    from concurrent.futures import ALL_COMPLETED, FIRST_COMPLETED, ProcessPoolExecutor, wait
     from concurrent.futures.process import BrokenProcessPool
 
     ctx = mp.get_context("forkserver")
     pending = list(reversed(jobs))
     suspects: list[Job] = []
+    fruitless = 0  # pools in a row that broke before finishing anything
     while pending:
+        if fruitless >= 3:  # the workers cannot even start: say so for every file left
+            for job in reversed(pending):
+                _write_part(job[2], [error_record(InputError(
+                    Code.FAILED, job[0], "worker processes could not start"))])
+                done(job[0], 0, 1)
+            return
+        progress_before = len(pending)
         # max_tasks_per_child keeps each worker's memory from creeping over a long run
         with ProcessPoolExecutor(workers, mp_context=ctx, initializer=warm_up,
                                  max_tasks_per_child=500) as pool:
@@ -260,8 +268,17 @@ def _run_local(jobs: list[Job], workers: int | None,
             while (pending or running) and not broken:
                 while pending and len(running) < 2 * workers:
                     job = pending.pop()
-                    running[pool.submit(_work, job)] = job
-                finished, _ = wait(running, return_when=FIRST_COMPLETED)
+                    try:
+                        running[pool.submit(_work, job)] = job
+                    except BrokenProcessPool:  # a worker died before this was handed out
+                        pending.append(job)
+                        broken = True
+                        break
+                if not running:
+                    break
+                # once broken, every job in flight ends at once (with the error)
+                finished, _ = wait(running, return_when=ALL_COMPLETED if broken else
+                                   FIRST_COMPLETED)
                 for future in finished:
                     job = running.pop(future)
                     try:
@@ -280,6 +297,7 @@ def _run_local(jobs: list[Job], workers: int | None,
                     _write_part(job[2], [error_record(InputError(
                         Code.FAILED, job[0], "its worker process died"))])
                     done(job[0], 0, 1)
+        fruitless = fruitless + 1 if not suspects and len(pending) >= progress_before else 0
         suspects.clear()
 
 
