@@ -33,10 +33,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-LABELS = ["O", "B-DATE", "I-DATE", "B-UNIT", "I-UNIT", "B-TARGET", "I-TARGET", "B-PHASE", "I-PHASE"]
+# one label set, window length, encoding and decoding for training and for the component
+from pipeline.nlp.model import LABELS, SEQ, decode, encode  # noqa: E402
+
 GROUPS = {"DATE": "dates", "UNIT": "units", "TARGET": "targets", "PHASE": "phases"}
 GOLD_LABEL = {"date": "DATE", "unit": "UNIT", "target": "TARGET", "phase": "PHASE"}
-SEQ = 128
 SEED = 13
 OUT = ROOT / "models" / "jihua-tagger"
 
@@ -109,10 +110,6 @@ def build_vocab(texts: list[str]) -> dict[str, int]:
     for c in chars:
         vocab.setdefault(c, len(vocab))
     return vocab
-
-
-def encode(text: str, vocab: dict[str, int]) -> list[int]:
-    return [vocab.get(" " if c.isspace() else c, 1) for c in text]
 
 
 def config(vocab_size: int, num_labels: int = len(LABELS)):  # type: ignore[no-untyped-def]
@@ -212,19 +209,7 @@ def predict(model, text: str, vocab: dict[str, int], device: str) -> list[tuple[
             ids = torch.tensor([encode(text[s:e], vocab)])
             logits = model(input_ids=ids.to(device)).logits[0]
             tags += logits.argmax(-1).tolist()
-    return decode(tags)
-
-
-def decode(tags: list[int]) -> list[tuple[int, int, str]]:
-    spans, start, label = [], None, None
-    for i, t in enumerate([*tags, 0]):
-        name = LABELS[t]
-        if start is not None and (name == "O" or name.startswith("B-") or name[2:] != label):
-            spans.append((start, i, label))
-            start, label = None, None
-        if name.startswith("B-") or (name.startswith("I-") and start is None):
-            start, label = i, name[2:]
-    return spans
+    return decode(tags, text)
 
 
 def keeps_unit(text: str, s: int, e: int) -> bool:

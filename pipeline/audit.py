@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from .assemble import iter_file
+from .corpus import read_records
 from .rules import load
 
 PERCENT_TOLERANCE = 0.3  # percentage points
@@ -110,19 +111,7 @@ def load_side(path: str | Path) -> list[dict[str, Any]]:
     """Document records of a file, or of a batch output folder (its documents.jsonl)."""
     p = Path(path)
     if p.is_dir():
-        jsonl = p / "documents.jsonl"
-        if not jsonl.is_file():
-            raise FileNotFoundError(f"{p}: not a `jihua batch` output folder (no documents.jsonl).")
-        records = []
-        with jsonl.open(encoding="utf-8") as fh:
-            for n, line in enumerate(fh, 1):
-                try:
-                    r = json.loads(line)
-                except json.JSONDecodeError as exc:
-                    raise ValueError(f"{jsonl}: line {n} is not JSON ({exc.msg}).") from exc
-                if "doc_index" in r:
-                    records.append(r)
-        return records
+        return [r for r in read_records(p) if "doc_index" in r]
     records = list(iter_file(p))
     errors = [r for r in records if "error" in r]
     if errors:

@@ -177,7 +177,7 @@ def db_build(database: Path, inputs: tuple[Path, ...]) -> None:
 
     try:
         report = db.build(database, inputs)
-    except (db.NotADatabase, OSError) as exc:
+    except (ValueError, OSError) as exc:
         raise click.ClickException(str(exc)) from exc
     for message in report.errors:
         click.echo(f"error: {message}", err=True)

@@ -459,6 +459,21 @@ def table_rows(record: dict[str, Any], part: Path | None = None) -> dict[str, li
     return rows
 
 
+def read_records(out_dir: str | os.PathLike[str]) -> Iterator[dict[str, Any]]:
+    """The records of a batch output folder's documents.jsonl, streamed, in input order
+    (a file's records stand together)."""
+    jsonl = Path(out_dir) / "documents.jsonl"
+    if not jsonl.is_file():
+        raise FileNotFoundError(f"{out_dir}: not a `jihua batch` output folder "
+                                "(no documents.jsonl).")
+    with jsonl.open(encoding="utf-8") as fh:
+        for n, line in enumerate(fh, 1):
+            try:
+                yield orjson.loads(line)
+            except orjson.JSONDecodeError as exc:
+                raise ValueError(f"{jsonl}: line {n} is not JSON ({exc}).") from exc
+
+
 def load_tables(out_dir: str | os.PathLike[str]) -> dict[str, Any]:
     """The tables of a batch output folder as pandas DataFrames, by name."""
     import pandas as pd

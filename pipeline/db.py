@@ -17,6 +17,7 @@ content changed replaces its old documents.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import re
 import sqlite3
@@ -28,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from .assemble import iter_file, iter_paths
+from .corpus import read_records
 from .edtf import bounds
 from .normalize import to_simplified
 
@@ -113,17 +115,11 @@ class BuildReport:
 def _records(inputs: Iterable[str | Path]) -> Iterator[tuple[str, str, list[dict[str, Any]]]]:
     """``(path, sha256, records)`` per source file, from files or `jihua batch` folders."""
     for item in map(Path, inputs):
-        jsonl = item / "documents.jsonl"
-        if item.is_dir() and jsonl.is_file():
-            by_path: dict[str, list[dict[str, Any]]] = {}
-            with jsonl.open(encoding="utf-8") as fh:
-                for n, line in enumerate(fh, 1):
-                    try:
-                        r = json.loads(line)
-                    except json.JSONDecodeError as exc:
-                        raise NotADatabase(f"{jsonl}: line {n} is not JSON ({exc.msg}).") from exc
-                    by_path.setdefault(r["source"]["path"], []).append(r)
-            for path, records in by_path.items():
+        if item.is_dir() and (item / "documents.jsonl").is_file():
+            # a file's records stand together: one file at a time, not the folder at once
+            grouped = itertools.groupby(read_records(item), key=lambda r: r["source"]["path"])
+            for path, group in grouped:
+                records = list(group)
                 sha = next((r["source"].get("sha256") for r in records if "doc_index" in r), "")
                 yield path, sha or "", records
             continue

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import html
 import json
+import re
 import sqlite3
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -95,8 +96,6 @@ def _filters(params: dict[str, str]) -> db.Filters:
 
 
 def _is_date(s: str) -> bool:
-    import re
-
     return re.fullmatch(r"\d{4}-\d{2}-\d{2}", s) is not None
 
 

@@ -235,3 +235,16 @@ def test_in_a_real_browser(server):
         browser.close()
     assert all((SHOTS / f).stat().st_size > 10_000 for f in
                ("1_search.png", "2_filtered.png", "3_document.png", "4_simplified.png"))
+
+
+def test_a_batch_folder_loads_like_its_files(tmp_path, seeds_dir):
+    from pipeline.corpus import run_batch
+
+    run_batch([seeds_dir], tmp_path / "batch", workers=1)
+    from_batch = db.build(tmp_path / "a.db", [tmp_path / "batch"])
+    from_files = db.build(tmp_path / "b.db", [seeds_dir])
+    assert (from_batch.files, from_batch.documents) == (from_files.files, from_files.documents)
+    (tmp_path / "bad").mkdir()
+    (tmp_path / "bad" / "documents.jsonl").write_text("{bad\n", encoding="utf-8")
+    with pytest.raises(ValueError, match=r"documents\.jsonl: line 1 is not JSON"):
+        db.build(tmp_path / "c.db", [tmp_path / "bad"])

@@ -46,9 +46,18 @@ def spans(text: str, path: str) -> list[tuple[int, int, str]]:
     tags: list[int] = []
     with torch.no_grad():
         for s in range(0, len(text), SEQ):
-            chunk = text[s : s + SEQ]
-            ids = torch.tensor([[vocab.get(" " if c.isspace() else c, 1) for c in chunk]])
+            ids = torch.tensor([encode(text[s : s + SEQ], vocab)])
             tags += model(input_ids=ids).logits[0].argmax(-1).tolist()
+    return decode(tags, text)
+
+
+def encode(text: str, vocab: dict[str, int]) -> list[int]:
+    """Character ids (whitespace as one id, unknown characters as [UNK])."""
+    return [vocab.get(" " if c.isspace() else c, 1) for c in text]
+
+
+def decode(tags: list[int], text: str) -> list[tuple[int, int, str]]:
+    """Spans from BIO ids; an I- without its B- opens a span; blank spans are dropped."""
     out, start, label = [], None, None
     for i, t in enumerate([*tags, 0]):
         name = LABELS[t]
