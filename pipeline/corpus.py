@@ -9,7 +9,7 @@ Dask cluster, and writes into ``out_dir``:
 - ``documents.jsonl`` — every record (document or error), in input order.
 - ``documents.parquet``, ``sections.parquet``, ``phases.parquet``, ``dates.parquet``,
   ``units.parquet``, ``targets.parquet``, ``tasks.parquet``, ``errors.parquet`` — one row
-  per item, each with ``doc_id`` (``sha256[:16]:doc_index``), ``path`` and its span, so the
+  per item, each with ``doc_id`` (:func:`document_id`), ``path`` and its span, so the
   tables join on ``doc_id``.
 
 The final files are assembled from the parts in input order and written row group by row
@@ -410,6 +410,13 @@ def _arrow_type(name: str) -> Any:
     return {"string": pa.string(), "int64": pa.int64(), "float64": pa.float64()}[name]
 
 
+def document_id(path: str, sha256: str, doc_index: int) -> str:
+    """A document's id in the tables and the database: its content, path and place (two
+    copies of one file at two paths are two documents)."""
+    where = hashlib.sha256(path.encode("utf-8")).hexdigest()[:8]
+    return f"{sha256[:16]}-{where}:{doc_index}"
+
+
 def table_rows(record: dict[str, Any], part: Path | None = None) -> dict[str, list[dict]]:
     """The rows one record adds to each table."""
     if "error" in record:
@@ -418,7 +425,7 @@ def table_rows(record: dict[str, Any], part: Path | None = None) -> dict[str, li
         return {"errors": [{"path": record["source"]["path"], "sha256": sha,
                             "error": record["error"], "message": record["message"]}]}
     src = record["source"]
-    doc_id = f"{src['sha256'][:16]}:{record['doc_index']}"
+    doc_id = document_id(src["path"], src["sha256"], record["doc_index"])
     base = {"doc_id": doc_id, "path": src["path"]}
 
     def span(item: dict[str, Any]) -> dict[str, int]:

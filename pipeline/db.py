@@ -16,7 +16,6 @@ content changed replaces its old documents.
 
 from __future__ import annotations
 
-import hashlib
 import itertools
 import json
 import re
@@ -29,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from .assemble import iter_file, iter_paths
-from .corpus import read_records
+from .corpus import document_id, read_records
 from .edtf import bounds
 from .normalize import to_simplified
 
@@ -171,13 +170,6 @@ def _remove(con: sqlite3.Connection, path: str) -> None:
         "DELETE FROM fts WHERE rowid IN (SELECT rowid FROM documents WHERE path = ?)", (path,)
     )
     con.execute("DELETE FROM documents WHERE path = ?", (path,))
-
-
-def document_id(path: str, sha256: str, doc_index: int) -> str:
-    """A document's id in the database: its path, content and place (two copies of one
-    file at two paths are two documents, so neither can replace the other)."""
-    where = hashlib.sha256(path.encode("utf-8")).hexdigest()[:8]
-    return f"{sha256[:16]}-{where}:{doc_index}"
 
 
 def _insert(con: sqlite3.Connection, r: dict[str, Any]) -> None:
