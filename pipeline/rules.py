@@ -24,7 +24,7 @@ REQUIRED = {
     "comparators.tsv": ("id", "position", "comparator", "priority", "pattern"),
     "target_cues.tsv": ("id", "cue", "pattern"),
     "unit_heads.tsv": ("id", "type", "word"),
-    "unit_roles.tsv": ("id", "position", "role", "priority", "pattern"),
+    "unit_roles.tsv": ("id", "position", "role", "priority", "pattern", "keep", "bare"),
     "indicators.tsv": ("id", "canonical", "direction", "priority", "pattern"),
 }
 CHOICES = {
@@ -33,6 +33,8 @@ CHOICES = {
     "position": {"before", "after", "around", "name"},
     "direction": {"higher", "lower"},
     "decisive": {"yes", "no"},
+    "keep": {"yes", "no"},
+    "bare": {"yes", "no"},
     "role": {"lead", "responsible", "cooperating", "supervising", "authority", "report_to",
              "other"},
     "type": {"suffix", "word", "exclude", "bare", "prefix", "stop"},

@@ -110,27 +110,13 @@ def test_a_figure_in_a_report_section_is_an_actual():
     assert sorted(kinds.values()) == ["actual", "target"], doc["targets"]
 
 
-UNITS = [
-    ("由院办负责收集资料。", [("院办", "responsible")]),
-    ("在市委、市政府的领导下,开展创建活动。", [("市委", "authority"), ("市政府", "authority")]),
-    ("教务处、德育处、总务处配合完成。",
-     [("教务处", "cooperating"), ("德育处", "cooperating"), ("总务处", "cooperating")]),
-    ("院保卫科牵头,各科室配合。", [("院保卫科", "lead"), ("各科室", "cooperating")]),
-    ("院感科要加强督导检查。", [("院感科", "supervising")]),
-    ("院感科要做好消毒登记。", [("院感科", "responsible")]),
-    ("领导小组组织各科室进行互检互评。", [("领导小组", "lead"), ("各科室", "responsible")]),
-    ("按照上级部门的要求开展工作。", [("上级部门", "authority")]),
-    ("加强与新闻媒体的合作。", [("新闻媒体", "cooperating")]),
-    ("问题清单于8月28日前报市卫生局。", [("市卫生局", "report_to")]),
-    ("县人民医院门诊量同比增长。", []),
-    ("我院全体职工积极参与。", []),
-]
+UNITS = json.loads((ROOT / "tests" / "cases" / "units.json").read_text(encoding="utf-8"))
 
 
-@pytest.mark.parametrize(("body", "expected"), UNITS, ids=[u[0] for u in UNITS])
-def test_units_and_roles(body, expected):
-    doc = document(f"一、工作任务\n{body}")
-    assert [(u["name"], u["role"]) for u in doc["units"]] == expected
+@pytest.mark.parametrize("case", UNITS, ids=[c["id"] for c in UNITS])
+def test_units_and_roles(case):
+    doc = document(f"一、工作任务\n{case['text']}")
+    assert [[u["name"], u["role"]] for u in doc["units"]] == case["expected"], case["comment"]
 
 
 def test_phases_have_ordinals_names_and_periods():

@@ -61,17 +61,19 @@ STOP_TAGS = {
 ACT_TAGS = {"v", "vd", "vg", "d", "ad"}
 NOUN_TAGS = {"n", "nr", "ns", "nt", "nz", "vn", "an", "j", "ng"}
 HAN = re.compile(r"^[\u4e00-\u9fff]+$")
-CLAUSE = re.compile(r"[,;。:!?\n(“]")
+CLAUSE = re.compile(r"[,;。:!?\n]")
 ADMIN = set("省市县区镇乡村")
 QUOTED = re.compile(r"《[^《》\n]{0,80}》")
 ENUMERATOR = re.compile(r"^(?:[一二三四五六七八九十]是|首先|其次|再次|最后|同时|另外|此外)$")
-FUNCTION_CHARS = set("由报按需经至到和与及是把对向在从为请将让使给被就并了的")
+FUNCTION_CHARS = set("由报按需经至到和与及是把对向在从为以请将让使给被就并了的不")
 COMMITTEES = ("领导小组", "工作小组", "工作组", "委员会", "指挥部")
 HARD_STOPS = {"成立", "设立", "下设", "组建", "建立", "健全", "调整", "充实", "召开", "由", "在"}
 # 洪卫办字〔20xx〕3号: the issuer of a document number, not a unit at work
 ISSUER = re.compile(r"\s*(?:字\s*)?[〔\[]|\s*令第")
 MARKER = re.compile(r"^[\s\d一二三四五六七八九十()、.]*[)、.]\s*|^\s+")
-COORD = re.compile(r"\s*(?:、|和|及|与|以及|,)\s*")
+# 卫生健康委(卫健办): a short form in brackets belongs to the name before it
+ALIAS = re.compile(r"[((]([\u4e00-\u9fff]{1,8})[))]")
+COORD = re.compile(r"\s*(?:、|和|及|与|以及)\s*")
 
 
 @dataclass
@@ -80,6 +82,7 @@ class UnitItem:
     end: int
     name: str
     role: str
+    rule: str = ""
 
 
 @lru_cache(maxsize=1)
@@ -148,6 +151,15 @@ def _roles() -> list[tuple[str, re.Pattern[str], re.Pattern[str] | None, str, st
     return out
 
 
+@lru_cache(maxsize=1)
+def _rule_flags() -> tuple[frozenset[str], frozenset[str]]:
+    """Rule ids that keep a unit without a role (成立…), and those a bare head may take."""
+    rows = load("unit_roles.tsv")
+    keep = frozenset(r["id"] for r in rows if r.fields.get("keep") == "yes")
+    bare = frozenset(r["id"] for r in rows if r.fields.get("bare") == "yes")
+    return keep, bare
+
+
 @lru_cache(maxsize=65536)
 def _is_head(word: str) -> bool:
     heads = _heads()
@@ -185,7 +197,8 @@ def _can_name(word: str) -> int:
         cut = max((i for i, c in enumerate(word) if c in FUNCTION_CHARS), default=-1)
         if cut >= 0:  # 由院 -> 院; 检查和 -> nothing
             rest = word[cut + 1 :]
-            return len(rest) if rest and (rest in heads["prefix"] or rest in _dictionary()) else 0
+            named = rest in heads["prefix"] or rest in _nouns() or rest not in _dictionary()
+            return len(rest) if rest and named else 0  # 由院 -> 院, 拟在淦 -> 淦, 不评 -> -
     return len(word)
 
 
@@ -194,6 +207,7 @@ def extract(words: list[str], text: str, skip: list[tuple[int, int]] = ()) -> li
 
     Nothing is tagged inside the ``skip`` ranges (a title) or inside 《…》 (a document name).
     """
+    words = _unglue(words)
     starts = []
     at = 0
     for w in words:
@@ -210,12 +224,16 @@ def extract(words: list[str], text: str, skip: list[tuple[int, int]] = ()) -> li
             continue
         j = i
         while j + 1 < n and _is_head(words[j + 1]) and words[j + 1] not in bare:
+            if words[j + 1][:1] in ADMIN and len(words[j + 1]) > 2:
+                break  # 市委市政府: two whole names, two units
             j += 1
         k, s = i, starts[i]
         end = starts[j] + len(words[j])
         committee = any(w.endswith(COMMITTEES) for w in words[i : j + 1])
         while k > 0 and end - starts[k - 1] <= MAX_UNIT:
             word = words[k - 1]
+            if _is_head(word) and words[k][:1] in ADMIN and len(words[k]) > 2:
+                break  # 市委 | 市政府: a whole name starts here
             keep = _can_name(word) or (len(word) if committee and _in_committee_name(word) else 0)
             if not keep:
                 break
@@ -223,24 +241,56 @@ def extract(words: list[str], text: str, skip: list[tuple[int, int]] = ()) -> li
             s = starts[k] + len(word) - keep
             if keep < len(word):
                 break
+        if k == i and k >= 2 and words[k - 1] == "等" and words[i] in bare:
+            k = _list_start(words, starts, k - 1, end)  # 公安、教育、民政等部门
+            s = starts[k]
         while k >= 2 and words[k - 1] == "、" and words[k - 2] in ADMIN and words[k] in ADMIN:
             k -= 2  # 省、市、县爱卫会: places sharing one head
             s = starts[k]
         i = j + 1
         e = end
+        alias = ALIAS.match(text, e)
+        if alias and (_is_head(alias.group(1)[-1:]) or _is_head(alias.group(1)[-2:])):
+            e = alias.end()
         body = text[s:e]
-        if s == starts[j] and words[j] in bare:
-            continue
         if words[j] == "领导" and text[e : e + 1] == "下":
             continue
         if any(a <= s < b for a, b in quiet) or ISSUER.match(text, e):
             continue
-        found.append(UnitItem(s, e, _canonical(body), _role(text, s, e, body)))
+        unit = UnitItem(s, e, _canonical(body), *_role(text, s, e, body))
+        if s == starts[j] and words[j] in bare and unit.rule not in _rule_flags()[1]:
+            continue  # 部门, 科室 alone: a unit only where a cue gives it work (配合政府)
+        found.append(unit)
     found = _outermost(found)
     _share_roles(found, text)
     # A name with no role in its context is usually a place, a topic or an object (县公立医院
-    # 下转患者…); only a newly formed body (成立…领导小组) is kept without one.
-    return [u for u in found if u.role != "other" or u.name.endswith(COMMITTEES)]
+    # 下转患者…); only a newly formed body (成立…领导小组, 下设办公室) is kept without one.
+    keep = _rule_flags()[0]
+    return [u for u in found if u.role != "other" or u.rule in keep or u.name.endswith(COMMITTEES)]
+
+
+def _unglue(words: list[str]) -> list[str]:
+    """委的 -> 委 + 的: a particle that jieba's guessing glued to the end of a word."""
+    out = []
+    for w in words:
+        if len(w) > 1 and w[-1] in "的了" and w not in _dictionary():
+            out += [w[:-1], w[-1]]
+        else:
+            out.append(w)
+    return out
+
+
+def _list_start(words: list[str], starts: list[int], k: int, end: int) -> int:
+    """The first word of the list that ends before ``words[k]`` (公安、教育、民政 before 等)."""
+    first = k
+    while first > 0 and end - starts[first - 1] <= MAX_UNIT:
+        word = words[first - 1]
+        if word != "、" and _can_name(word) != len(word):
+            break
+        first -= 1
+    while first < k and words[first] == "、":
+        first += 1
+    return first
 
 
 def _outermost(units: list[UnitItem]) -> list[UnitItem]:
@@ -268,49 +318,74 @@ def _in_committee_name(word: str) -> bool:
 
 
 def _share_roles(units: list[UnitItem], text: str) -> None:
-    """市委、市政府和市卫生局党委的领导下: a coordinated list shares one role."""
+    """市委、市政府和市卫生局党委的领导下: a coordinated list shares one role.
+
+    The cue with the highest priority wins, so 拟在甲、乙、丙开展… is a list of places
+    (在 before the first) even though the last is followed by a verb.
+    """
+    rank = _rule_priority()
     group: list[UnitItem] = []
     for u in [*units, None]:
         if u is not None and group and COORD.fullmatch(text[group[-1].end : u.start]):
             group.append(u)
             continue
         if len(group) > 1:
-            roles = [g.role for g in group if g.role != "other"]
-            if roles:
+            cued = [g for g in group if g.rule in rank]
+            given = [g for g in group if g.role != "other"]
+            best = max(cued, key=lambda g: rank[g.rule]) if cued else given[-1] if given else None
+            if best is not None:
                 for g in group:
-                    g.role = roles[-1]
+                    if g is not best and g.rule != best.rule:
+                        g.role, g.rule = best.role, best.rule.split("/")[0] + "/shared"
         group = [u] if u is not None else []
+
+
+@lru_cache(maxsize=1)
+def _rule_priority() -> dict[str, int]:
+    return {r["id"]: int(r["priority"]) for r in load("unit_roles.tsv")}
 
 
 def _canonical(name: str) -> str:
     return name.replace("(", "(").replace(")", ")").replace(" ", "")
 
 
-def _role(text: str, s: int, e: int, name: str) -> str:
-    """The first role rule (``unit_roles.tsv``, in file order) that the context matches."""
+def _role(text: str, s: int, e: int, name: str) -> tuple[str, str]:
+    """``(role, rule id)``: the first rule of ``unit_roles.tsv`` (by priority) that matches."""
     clause_from = max(
         (m.end() for m in CLAUSE.finditer(text, max(0, s - 30), s)), default=max(0, s - 30)
     )
     before = MARKER.sub("", text[clause_from:s])  # (1)妇科: an item's marker is not context
     after = re.split(r"[。;!?\n]", text[e : e + 40], maxsplit=1)[0]
+    listed = _before_list(before)
     for position, pattern, second, role, rid in _roles():
         if position == "name":
             hit = pattern.search(name)
         elif position == "before":
-            hit = pattern.search(before)
+            hit = pattern.search(before) or any(pattern.search(x) for x in listed)
         elif position == "after":
             hit = pattern.search(after)
         else:
-            hit = pattern.search(before) and second is not None and second.search(after)
+            hit = (pattern.search(before) or any(pattern.search(x) for x in listed)) and (
+                second is not None and second.search(after)
+            )
         if not hit:
             continue
         if rid == "put_on":
-            return _first_after_role(after) or role
-        return role
+            return _first_after_role(after) or (role, rid)
+        return role, rid
     opens = not before.strip() or re.fullmatch(r"(?:各|由|请|凡)?", before.strip())
     if opens and not _names_next(after):
-        return "responsible"
-    return "other"
+        return "responsible", "opens_clause"
+    return "other", "none"
+
+
+def _before_list(before: str) -> list[str]:
+    """配合市、区、(街道): what precedes the list the unit ends, at each place its first
+    item (a short name) could start, so that a cue before a list applies to its last item."""
+    if not before.endswith("、"):
+        return []
+    first = before.split("、")[0]
+    return [first[:p] for p in range(len(first) - 1, max(0, len(first) - 6) - 1, -1)]
 
 
 def _names_next(after: str) -> bool:
@@ -324,8 +399,8 @@ def _names_next(after: str) -> bool:
     return first == "的" or (first in _nouns() and first not in _acts())
 
 
-def _first_after_role(after: str) -> str | None:
-    for position, pattern, _, role, _ in _roles():
+def _first_after_role(after: str) -> tuple[str, str] | None:
+    for position, pattern, _, role, rid in _roles():
         if position == "after" and pattern.search(after):
-            return role
+            return role, rid
     return None
