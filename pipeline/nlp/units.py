@@ -67,10 +67,13 @@ QUOTED = re.compile(r"《[^《》\n]{0,80}》")
 ENUMERATOR = re.compile(r"^(?:[一二三四五六七八九十]是|首先|其次|再次|最后|同时|另外|此外)$")
 FUNCTION_CHARS = set("由报按需经至到和与及是把对向在从为以请将让使给被就并了的不")
 COMMITTEES = ("领导小组", "工作小组", "工作组", "委员会", "指挥部")
+OFFICES = (*COMMITTEES, "办公室", "办")
 HARD_STOPS = {"成立", "设立", "下设", "组建", "建立", "健全", "调整", "充实", "召开", "由", "在"}
 # 洪卫办字〔20xx〕3号: the issuer of a document number, not a unit at work
 ISSUER = re.compile(r"\s*(?:字\s*)?[〔\[]|\s*令第")
 MARKER = re.compile(r"^[\s\d一二三四五六七八九十()、.]*[)、.]\s*|^\s+")
+# a template's blank for a place (__市, xxxx区) or a choice of level (县(区)) opens a name
+PLACEHOLDER = re.compile(r"(?:_{2,}|[xX×]{2,}|[省市县区][((][市县区镇][))])$")
 # 卫生健康委(卫健办): a short form in brackets belongs to the name before it
 ALIAS = re.compile(r"[((]([\u4e00-\u9fff]{1,8})[))]")
 COORD = re.compile(r"\s*(?:、|和|及|与|以及)\s*")
@@ -206,7 +209,22 @@ def extract(words: list[str], text: str, skip: list[tuple[int, int]] = ()) -> li
     """Units in a document given its jieba ``words`` (which join to ``text``).
 
     Nothing is tagged inside the ``skip`` ranges (a title) or inside 《…》 (a document name).
+    A name with no role in its context is usually a place, a topic or an object (县公立医院
+    下转患者…); only a body being formed (成立…领导小组) is kept without one, unless a cue
+    says it is only where or what the work is (召开…委员会会议).
     """
+    keep = _rule_flags()[0]
+    return [
+        u
+        for u in candidates(words, text, skip)
+        if u.role != "other" or u.rule in keep or (u.rule == "none" and u.name.endswith(COMMITTEES))
+    ]
+
+
+def candidates(
+    words: list[str], text: str, skip: list[tuple[int, int]] = ()
+) -> list[UnitItem]:
+    """Every name that ends in a head word, with the role its context gives (or ``other``)."""
     words = _unglue(words)
     starts = []
     at = 0
@@ -247,6 +265,9 @@ def extract(words: list[str], text: str, skip: list[tuple[int, int]] = ()) -> li
         while k >= 2 and words[k - 1] == "、" and words[k - 2] in ADMIN and words[k] in ADMIN:
             k -= 2  # 省、市、县爱卫会: places sharing one head
             s = starts[k]
+        lead = PLACEHOLDER.search(text, max(0, s - 12), s)
+        if lead and lead.end() == s:
+            s = lead.start()  # __市卫生计生委, xxxx区卫生局, 县(区)卫生计生部门: part of the name
         i = j + 1
         e = end
         alias = ALIAS.match(text, e)
@@ -263,10 +284,7 @@ def extract(words: list[str], text: str, skip: list[tuple[int, int]] = ()) -> li
         found.append(unit)
     found = _outermost(found)
     _share_roles(found, text)
-    # A name with no role in its context is usually a place, a topic or an object (县公立医院
-    # 下转患者…); only a newly formed body (成立…领导小组, 下设办公室) is kept without one.
-    keep = _rule_flags()[0]
-    return [u for u in found if u.role != "other" or u.rule in keep or u.name.endswith(COMMITTEES)]
+    return found
 
 
 def _unglue(words: list[str]) -> list[str]:
@@ -368,8 +386,8 @@ def _role(text: str, s: int, e: int, name: str) -> tuple[str, str]:
             hit = (pattern.search(before) or any(pattern.search(x) for x in listed)) and (
                 second is not None and second.search(after)
             )
-        if not hit:
-            continue
+        if not hit or (rid == "honour" and name.endswith(OFFICES)):
+            continue  # 创建文明城市办公室 is an office, not a title sought
         if rid == "put_on":
             return _first_after_role(after) or (role, rid)
         return role, rid
@@ -396,7 +414,13 @@ def _names_next(after: str) -> bool:
     if not words:
         return False
     first = words[0]
-    return first == "的" or (first in _nouns() and first not in _acts())
+    return first == "的" or (first in _plain_nouns() and first not in _acts())
+
+
+@lru_cache(maxsize=1)
+def _plain_nouns() -> frozenset[str]:
+    """Nouns for the topic test; jieba's ``nz`` holds many verbs (印发, 力争), so not those."""
+    return frozenset(w for w, tag in _tagged() if tag in NOUN_TAGS - {"nz"})
 
 
 def _first_after_role(after: str) -> tuple[str, str] | None:
