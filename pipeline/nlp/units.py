@@ -67,6 +67,7 @@ QUOTED = re.compile(r"《[^《》\n]{0,80}》")
 ENUMERATOR = re.compile(r"^(?:[一二三四五六七八九十]是|首先|其次|再次|最后|同时|另外|此外)$")
 FUNCTION_CHARS = set("由报按需经至到和与及是把对向在从为以请将让使给被就并了的不")
 COMMITTEES = ("领导小组", "工作小组", "工作组", "委员会", "指挥部")
+TASK_FORCES = (*COMMITTEES, "小组")  # names that may hold verbs (环境卫生督查小组)
 OFFICES = (*COMMITTEES, "办公室", "办")
 HARD_STOPS = {"成立", "设立", "下设", "组建", "建立", "健全", "调整", "充实", "召开", "由", "在"}
 # 洪卫办字〔20xx〕3号: the issuer of a document number, not a unit at work
@@ -247,7 +248,7 @@ def candidates(
             j += 1
         k, s = i, starts[i]
         end = starts[j] + len(words[j])
-        committee = any(w.endswith(COMMITTEES) for w in words[i : j + 1])
+        committee = any(w.endswith(TASK_FORCES) for w in words[i : j + 1])
         while k > 0 and end - starts[k - 1] <= MAX_UNIT:
             word = words[k - 1]
             if _is_head(word) and words[k][:1] in ADMIN and len(words[k]) > 2:
