@@ -37,7 +37,7 @@ CHOICES = {
     "bare": {"yes", "no"},
     "role": {"lead", "responsible", "cooperating", "supervising", "authority", "report_to",
              "other"},
-    "type": {"suffix", "word", "exclude", "bare", "prefix", "stop"},
+    "type": {"suffix", "word", "whole", "exclude", "bare", "prefix", "stop"},
     "group": {"recurrence", "part_of_year", "season", "holiday", "plan_period", "relative"},
 }
 

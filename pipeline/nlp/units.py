@@ -253,6 +253,9 @@ def candidates(
             word = words[k - 1]
             if _is_head(word) and words[k][:1] in ADMIN and len(words[k]) > 2:
                 break  # 市委 | 市政府: a whole name starts here
+            whole = words[j] in heads.get("whole", ()) and word not in heads["prefix"]
+            if word in HARD_STOPS or whole:
+                break  # 调整|医院感染管理委员会; 适龄儿童|国家
             keep = _can_name(word) or (len(word) if committee and _in_committee_name(word) else 0)
             if not keep:
                 break
