@@ -218,7 +218,9 @@ def extract(words: list[str], text: str, skip: list[tuple[int, int]] = ()) -> li
     return [
         u
         for u in candidates(words, text, skip)
-        if u.role != "other" or u.rule in keep or (u.rule == "none" and u.name.endswith(COMMITTEES))
+        if u.role != "other"
+        or u.rule.split("/")[0] in keep
+        or (u.rule == "none" and u.name.endswith(COMMITTEES))
     ]
 
 
