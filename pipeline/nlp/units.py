@@ -73,6 +73,8 @@ HARD_STOPS = {"成立", "设立", "下设", "组建", "建立", "健全", "调�
 # 洪卫办字〔20xx〕3号: the issuer of a document number, not a unit at work
 ISSUER = re.compile(r"\s*(?:字\s*)?[〔\[]|\s*令第")
 MARKER = re.compile(r"^[\s\d一二三四五六七八九十()、.]*[)、.]\s*|^\s+")
+LIST_REST = re.compile(r"^(?:[、和及与][^、,。;:和及与各共\d]{1,10})+(?=[、,。;:和及与各共\d]|$)")
+COUNT = re.compile(r"^[各共]?[\d一二两三四五六七八九十]+[名人个家所]")
 # a template's blank for a place (__市, xxxx区) or a choice of level (县(区)) opens a name
 PLACEHOLDER = re.compile(r"(?:_{2,}|[xX×]{2,}|[省市县区][((][市县区镇][))])$")
 # 卫生健康委(卫健办): a short form in brackets belongs to the name before it
@@ -413,9 +415,13 @@ def _before_list(before: str) -> list[str]:
 
 
 def _names_next(after: str) -> bool:
-    """Whether a noun or 的 follows the unit (县人民医院门诊量…): a topic, not an actor."""
+    """Whether a noun, 的 or a count follows the unit (县人民医院门诊量…, 检验科、放射科各1名):
+    a topic, not an actor. The rest of a list the unit opens is skipped."""
     from .tokenizer import cut
 
+    after = LIST_REST.sub("", after)
+    if COUNT.match(after):
+        return True
     words = [w for w in cut(after[:8]) if w.strip()]
     if not words:
         return False
