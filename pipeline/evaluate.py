@@ -12,6 +12,10 @@ For each matched (overlap) pair the normalized fields are compared: a date's ``v
 phase's ``period`` value, a unit's ``role``, a target's ``comparator``, ``value`` and
 ``unit`` together. ``value`` scores count a pair only when the span overlaps and the fields
 agree, so their precision and recall are over all predicted and gold items.
+
+A gold file may annotate part of a text: ``"labels"`` lists the labels it covers (default:
+all) and ``"scope"`` the ``[start, end)`` span annotated (default: the whole text); only
+predictions of those labels that lie inside the scope are scored.
 """
 
 from __future__ import annotations
@@ -131,9 +135,17 @@ def evaluate(gold_dir: Path, texts: Path, *, keep_misses: bool = False) -> dict[
         if _sha256(src) != gold["sha256"]:
             raise GoldError(f"{gf}: {src} has changed since it was annotated (sha256 differs).")
         records = [r for r in extract_file(src) if "doc_index" in r]
+        lo, hi = gold.get("scope") or (0, math.inf)
         for label, group in LABELS.items():
+            if label not in gold.get("labels", LABELS):
+                continue
             g_items = [it for it in gold["items"] if it["label"] == label]
-            p_items = [it for r in records for it in r[group]]
+            p_items = [
+                it
+                for r in records
+                for it in r[group]
+                if lo <= it["span"][0] and it["span"][1] <= hi
+            ]
             t = tallies[label]
             t.gold += len(g_items)
             t.pred += len(p_items)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import random
 from pathlib import Path
@@ -204,6 +205,30 @@ def test_scores_on_gold_reach_the_bars(seeds_dir):
     assert scores["date"]["exact_f1"] >= 0.92 and scores["date"]["value_accuracy"] >= 0.90
     assert scores["phase"]["exact_f1"] >= 0.95 and scores["phase"]["value_accuracy"] >= 0.90
     assert scores["target"]["overlap_f1"] >= 0.90 and scores["target"]["value_accuracy"] >= 0.90
+    assert scores["unit"]["overlap_f1"] >= 0.85 and scores["unit"]["value_accuracy"] >= 0.80
+
+
+def test_a_partial_gold_file_scores_only_its_labels_and_scope(tmp_path):
+    body = "医院工作计划\n一、任务\n院办负责收集资料。\n二、要求\n保卫科负责巡查。\n"
+    (tmp_path / "texts").mkdir()
+    src = tmp_path / "texts" / "plan.txt"
+    src.write_text(body, encoding="utf-8")
+    first = body.index("院办")
+    gold = {
+        "source": "plan.txt",
+        "sha256": hashlib.sha256(src.read_bytes()).hexdigest(),
+        "labels": ["unit"],
+        "scope": [0, body.index("二、")],
+        "items": [{"label": "unit", "doc_index": 1, "text": "院办", "span": [first, first + 2],
+                   "role": "responsible", "name": "院办"}],
+    }
+    (tmp_path / "gold").mkdir()
+    (tmp_path / "gold" / "plan.json").write_text(json.dumps(gold), encoding="utf-8")
+    scores = evaluate(tmp_path / "gold", tmp_path / "texts")["labels"]
+    # 保卫科 lies outside the scope and dates were not annotated: neither is counted
+    assert (scores["unit"]["gold"], scores["unit"]["predicted"], scores["unit"]["exact_f1"]) == (
+        1, 1, 1.0)
+    assert scores["date"]["gold"] == scores["date"]["predicted"] == 0
 
 
 NO_PLAN = {

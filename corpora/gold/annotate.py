@@ -4,11 +4,13 @@
         Numbered lines of the cleaned, simplified text (pinyin residue removed), with the
         document boundaries the pipeline finds. Lines outside every document start with `~`.
 
-    python corpora/gold/annotate.py resolve SEED_FILE DRAFT.jsonl GOLD.json
+    python corpora/gold/annotate.py resolve SEED_FILE DRAFT.jsonl GOLD.json [FIRST-LAST LABEL…]
         DRAFT.jsonl has one item per line: {"line": N, "text": "...", "nth": 1, "label": ...,
         other fields}. `text` is looked up in line N (the nth occurrence, default 1) and the
         item gets its `span` in the original source. Problems are listed and nothing is
-        written while any remain.
+        written while any remain. A partial annotation names the lines it covers and its
+        labels (`223-320 unit`): the gold file gets a `scope` and `labels`, and `jihua eval`
+        scores only those.
 
 The gold file records the seed by file name and sha256; it never contains the seed's text
 beyond the short `text` of each labelled item.
@@ -66,7 +68,10 @@ def show(seed: Path, out: Path) -> None:
     out.write_text("\n".join(rows) + "\n", encoding="utf-8")
 
 
-def resolve(seed: Path, draft: Path, gold: Path) -> int:
+def resolve(
+    seed: Path, draft: Path, gold: Path, part: tuple[int, int] | None = None,
+    labels: list[str] | None = None,
+) -> int:
     text, lines, docs = load(seed)
     items, problems = [], []
     for k, row in enumerate(draft.read_text(encoding="utf-8").splitlines(), 1):
@@ -131,6 +136,16 @@ def resolve(seed: Path, draft: Path, gold: Path) -> int:
         ],
         "items": items,
     }
+    if part is not None:
+        first, last = part
+        record["scope"] = [text.span(*lines[first - 1])[0], text.span(*lines[last - 1])[1]]
+        outside = [it["text"] for it in items if not record["scope"][0] <= it["span"][0]]
+        outside += [it["text"] for it in items if it["span"][1] > record["scope"][1]]
+        if outside:
+            print(f"outside lines {first}-{last}: {outside}", file=sys.stderr)
+            return 1
+    if labels:
+        record["labels"] = labels
     gold.write_text(json.dumps(record, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     counts = {lab: sum(it["label"] == lab for it in items) for lab in sorted(LABELS)}
     print(f"{gold}: {len(items)} items {counts}")
@@ -141,8 +156,12 @@ def main(argv: list[str]) -> int:
     if len(argv) == 3 and argv[0] == "show":
         show(Path(argv[1]), Path(argv[2]))
         return 0
-    if len(argv) == 4 and argv[0] == "resolve":
-        return resolve(Path(argv[1]), Path(argv[2]), Path(argv[3]))
+    if len(argv) >= 4 and argv[0] == "resolve":
+        part = None
+        if len(argv) > 4:
+            first, last = argv[4].split("-")
+            part = (int(first), int(last))
+        return resolve(Path(argv[1]), Path(argv[2]), Path(argv[3]), part, argv[5:] or None)
     print(__doc__, file=sys.stderr)
     return 2
 

@@ -290,9 +290,22 @@ def candidates(
         if s == starts[j] and words[j] in bare and unit.rule not in _rule_flags()[1]:
             continue  # 部门, 科室 alone: a unit only where a cue gives it work (配合政府)
         found.append(unit)
-    found = _outermost(found)
+    found = _join_parts(_outermost(found), text)
     _share_roles(found, text)
     return found
+
+
+def _join_parts(units: list[UnitItem], text: str) -> list[UnitItem]:
+    """同级人大及其常委会: a body and its own organ (及其, "and its") are one unit."""
+    out: list[UnitItem] = []
+    for u in units:
+        if out and text[out[-1].end : u.start] == "及其":
+            last = out[-1]
+            name = _canonical(text[last.start : u.end])
+            out[-1] = UnitItem(last.start, u.end, name, last.role, last.rule)
+            continue
+        out.append(u)
+    return out
 
 
 def _unglue(words: list[str]) -> list[str]:
