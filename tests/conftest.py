@@ -14,6 +14,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = Path(os.environ.get("JIHUA_SHARED", ROOT.parent / "shared"))
 SEEDS = SHARED / "seeds"
+REPORTS = SHARED / "external" / "gov-work-reports"
 SAMPLE = ROOT / "corpora" / "sample"
 CASES = Path(__file__).parent / "cases"
 
@@ -24,9 +25,18 @@ def seed_files() -> list[Path]:
 
 @pytest.fixture(scope="session")
 def seeds_dir() -> Path:
-    if not SEEDS.is_dir():
-        reason = f"the seed pages are not at {SEEDS} (set JIHUA_SHARED to the shared folder)"
+    return _require(SEEDS, "the seed pages")
+
+
+def _require(folder: Path, what: str) -> Path:
+    if not folder.is_dir():
+        reason = f"{what} are not at {folder} (set JIHUA_SHARED to the shared folder)"
         if os.environ.get("JIHUA_REQUIRE_SHARED"):
             pytest.fail(reason)
         pytest.skip(reason)
-    return SEEDS
+    return folder
+
+
+@pytest.fixture(scope="session")
+def reports_dir() -> Path:
+    return _require(REPORTS, "the government work reports")

@@ -16,10 +16,9 @@ import pytest
 from pipeline.audit import VERDICTS, Figure, audit, convert, judge, to_csv, to_html, to_json
 from pipeline.normalize import to_simplified
 
-from .conftest import CASES, SEEDS, SHARED
+from .conftest import CASES, REPORTS, SEEDS
 
 ROOT = Path(__file__).resolve().parent.parent
-REPORTS = SHARED / "external" / "gov-work-reports"
 EXPECTED = json.loads((CASES / "audit_gov.json").read_text(encoding="utf-8"))["rows"]
 # Known misses, kept visible: the 2011 report states the 2010 outcomes inside its plan
 # chapter (so they read as targets), and its jobs figure found is the five-year total.
@@ -27,10 +26,8 @@ KNOWN = {("2010->2011", "gdp_growth"), ("2010->2011", "cpi"), ("2010->2011", "ne
 
 
 @pytest.fixture
-def reports():
-    if not REPORTS.is_dir():
-        pytest.skip(f"{REPORTS} is not there")
-    return REPORTS
+def reports(reports_dir):
+    return reports_dir
 
 
 _cache: dict[str, list] = {}

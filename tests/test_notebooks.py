@@ -11,10 +11,9 @@ from nbclient import NotebookClient
 
 from pipeline.corpus import run_batch
 
-from .conftest import SHARED
+from .conftest import REPORTS
 
 ROOT = Path(__file__).resolve().parent.parent
-REPORTS = SHARED / "external" / "gov-work-reports"
 FIGURES = {
     "corpus_overview.ipynb": ["documents_by_year_and_kind.png", "unit_roles.png",
                               "percent_targets.png"],
@@ -23,9 +22,7 @@ FIGURES = {
 
 
 @pytest.fixture(scope="module")
-def batch_dir(tmp_path_factory, seeds_dir):
-    if not REPORTS.is_dir():
-        pytest.skip(f"{REPORTS} is not there")
+def batch_dir(tmp_path_factory, seeds_dir, reports_dir):
     out = tmp_path_factory.mktemp("batch")
     progress = run_batch([seeds_dir, REPORTS], out, workers=2)
     assert progress.errors == 0

@@ -193,6 +193,21 @@ def test_gold_files_name_their_texts_and_stay_inside_documents(seeds_dir):
             assert s <= item["span"][0] < item["span"][1] <= e, item
 
 
+def test_gov_gold_files_are_partial_and_stay_inside_their_scope(reports_dir):
+    files = sorted((GOLD / "gov").glob("*/*.json"))
+    assert {f.parent.name for f in files} == {"dev", "test"}
+    for gf in files:
+        gold = json.loads(gf.read_text(encoding="utf-8"))
+        src = reports_dir / gold["source"]
+        assert hashlib.sha256(src.read_bytes()).hexdigest() == gold["sha256"], gf.name
+        assert gold["labels"] == ["unit"] and gold["items"], gf.name
+        lo, hi = gold["scope"]
+        text = src.read_text(encoding="utf-8")
+        for item in gold["items"]:
+            assert lo <= item["span"][0] < item["span"][1] <= hi, item
+            assert text[item["span"][0] : item["span"][1]] == item["text"], item
+
+
 def test_a_second_annotation_of_units_agrees_with_the_gold():
     scores = agreement(GOLD, GOLD / "agreement", "unit")
     assert scores["gold"] == 139 and scores["predicted"] == 140
