@@ -2,16 +2,22 @@
 
 Works on jieba's words. A unit ends in a *head* word (a word ending in 科, 办, 部门,
 领导小组, … or a listed name; ``pipeline/data/unit_heads.tsv``) and reaches left over the
-words that can name it: prefixes (各, 院, 市), and nouns, as jieba's dictionary tags them;
-a verb, preposition, pronoun or a listed stop word ends it. Generic heads (办, 部门, 单位)
-count only with a name before them, so 办好 or 部门 alone are not units. A coordinated list
-is one unit when its parts share the head (省、市、县爱卫会).
+words that can name it: prefixes (各, 院, 市), a template's blank (__市), and nouns, as
+jieba's dictionary tags them; a verb, preposition, pronoun or a listed stop word ends it,
+and a *whole* head (党中央, 国家) takes nothing before it. Generic heads (办, 部门, 单位)
+count alone only where a direct cue gives them work (分解到科室, 单位要…), so 办好 or 部门
+in passing are not units. A coordinated list is one unit when its parts share the head
+(省、市、县爱卫会, 公安、交通等部门); 市委市政府 is two; 人大及其常委会 is one.
 
-The role is the first rule of ``unit_roles.tsv`` that its context matches: cue words before
-it (根据, 配合, 报), after it (牵头, 配合, 督导, 要), around it (在…的领导下, 向…报送), or in
-its name (…领导小组, 督导…). A unit that opens its clause and is followed by a verb is
-responsible; followed by a noun it is a topic (县人民医院门诊量…). A unit left with no role
-is dropped, except a newly formed body (…领导小组): the contract tags units *given* work.
+The role comes from the rule of ``unit_roles.tsv`` with the highest priority that its
+context matches: cue words before it (根据, 配合, 报, 在 for a place), after it (牵头, 配合,
+督导, 要), around it (在…的领导下, 向…报送, 接受…的监督), or in its name (…领导小组,
+督导…); a cue before a list reaches its items, and a list shares its strongest cue. A unit
+that opens its clause and is followed by a verb is responsible; followed by a noun or a
+count it is a topic (县人民医院门诊量…, 检验科各1名). A unit left with no role is dropped,
+except where a rule keeps it (办公室设在党办, 文件下发到各科室) and a newly formed body
+(…领导小组): the contract tags units *given* work. Each unit records the id of the rule
+that gave its role (``UnitItem.rule``).
 """
 
 from __future__ import annotations
