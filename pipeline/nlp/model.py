@@ -72,7 +72,7 @@ def decode(tags: list[int], text: str) -> list[tuple[int, int, str]]:
 def merge_units(items: list[dict[str, Any]], found: list[tuple[int, int, str]], text: str,
                 merge: str) -> list[dict[str, Any]]:
     """The units of the rules and of the model, merged; ids renumbered in text order."""
-    from .units import COMMITTEES, _canonical, _role
+    from .units import UnitItem, _canonical, _role, given_work
 
     model_units = [(s, e) for s, e, lab in found if lab == "UNIT"]
 
@@ -89,10 +89,10 @@ def merge_units(items: list[dict[str, Any]], found: list[tuple[int, int, str]], 
                  if not any(overlaps((u["start"], u["end"]), m) for u in items)]
     new = []
     for s, e in added:
-        role = _role(text, s, e, text[s:e])
-        # the rules' own test: at least two characters, and a role (or a newly formed body)
-        if e - s >= 2 and (role != "other" or text[s:e].endswith(COMMITTEES)):
-            new.append({"start": s, "end": e, "name": _canonical(text[s:e]), "role": role,
+        unit = UnitItem(s, e, _canonical(text[s:e]), *_role(text, s, e, text[s:e]))
+        # the rules' own test: at least two characters, and given work in its context
+        if e - s >= 2 and given_work(unit):
+            new.append({"start": s, "end": e, "name": unit.name, "role": unit.role,
                         "source": "model"})
     merged = sorted(kept + new, key=lambda u: (u["start"], u["end"]))
     for k, u in enumerate(merged, 1):

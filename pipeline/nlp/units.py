@@ -222,14 +222,17 @@ def extract(words: list[str], text: str, skip: list[tuple[int, int]] = ()) -> li
     下转患者…); only a body being formed (成立…领导小组) is kept without one, unless a cue
     says it is only where or what the work is (召开…委员会会议).
     """
-    keep = _rule_flags()[0]
-    return [
-        u
-        for u in candidates(words, text, skip)
-        if u.role != "other"
-        or u.rule.split("/")[0] in keep
-        or (u.rule == "none" and u.name.endswith(COMMITTEES))
-    ]
+    return [u for u in candidates(words, text, skip) if given_work(u)]
+
+
+def given_work(unit: UnitItem) -> bool:
+    """Whether a candidate is tagged: it has a role, a rule keeps it, or it is a new body."""
+    rule = unit.rule.split("/")[0]
+    return (
+        unit.role != "other"
+        or rule in _rule_flags()[0]
+        or (rule == "none" and unit.name.endswith(COMMITTEES))
+    )
 
 
 def candidates(
