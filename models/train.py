@@ -214,11 +214,9 @@ def predict(model, text: str, vocab: dict[str, int], device: str) -> list[tuple[
 
 def keeps_unit(text: str, s: int, e: int) -> bool:
     """The component's own filter on a unit the model adds (pipeline/nlp/model.py)."""
-    from pipeline.nlp.units import COMMITTEES, _role
+    from pipeline.nlp.model import checked_unit
 
-    return e - s >= 2 and (
-        _role(text, s, e, text[s:e]) != "other" or text[s:e].endswith(COMMITTEES)
-    )
+    return checked_unit(text, s, e) is not None
 
 
 def corpus() -> tuple[list[Source], list[Source], dict[str, dict]]:

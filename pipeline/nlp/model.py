@@ -14,7 +14,10 @@ from __future__ import annotations
 import json
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .units import UnitItem
 
 SEQ = 128
 LABELS = ["O", "B-DATE", "I-DATE", "B-UNIT", "I-UNIT", "B-TARGET", "I-TARGET", "B-PHASE",
@@ -72,7 +75,6 @@ def decode(tags: list[int], text: str) -> list[tuple[int, int, str]]:
 def merge_units(items: list[dict[str, Any]], found: list[tuple[int, int, str]], text: str,
                 merge: str) -> list[dict[str, Any]]:
     """The units of the rules and of the model, merged; ids renumbered in text order."""
-    from .units import UnitItem, _canonical, _role, given_work
 
     model_units = [(s, e) for s, e, lab in found if lab == "UNIT"]
 
@@ -89,12 +91,24 @@ def merge_units(items: list[dict[str, Any]], found: list[tuple[int, int, str]], 
                  if not any(overlaps((u["start"], u["end"]), m) for u in items)]
     new = []
     for s, e in added:
-        unit = UnitItem(s, e, _canonical(text[s:e]), *_role(text, s, e, text[s:e]))
-        # the rules' own test: at least two characters, and given work in its context
-        if e - s >= 2 and given_work(unit):
+        unit = checked_unit(text, s, e)
+        if unit is not None:
             new.append({"start": s, "end": e, "name": unit.name, "role": unit.role,
                         "source": "model"})
     merged = sorted(kept + new, key=lambda u: (u["start"], u["end"]))
     for k, u in enumerate(merged, 1):
         u["id"] = f"u{k}"
     return merged
+
+
+def checked_unit(text: str, s: int, e: int) -> UnitItem | None:
+    """A span the model calls a unit, as the rules would tag it (name, role), or None.
+
+    The rules' own test: at least two characters, and given work in its context.
+    """
+    from .units import UnitItem, _canonical, _role, given_work
+
+    if e - s < 2:
+        return None
+    unit = UnitItem(s, e, _canonical(text[s:e]), *_role(text, s, e, text[s:e]))
+    return unit if given_work(unit) else None
