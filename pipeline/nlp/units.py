@@ -27,6 +27,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import NamedTuple
 
 import jieba
 
@@ -88,13 +89,20 @@ ALIAS = re.compile(r"[((]([\u4e00-\u9fff]{1,8})[))]")
 COORD = re.compile(r"\s*(?:、|和|及|与|以及)\s*")
 
 
+class RuleInfo(NamedTuple):
+    priority: int
+    keep: bool
+    bare: bool
+
+
 @dataclass
 class UnitItem:
     start: int
     end: int
     name: str
     role: str
-    rule: str = ""
+    rule: str = ""  # the id of the unit_roles.tsv rule that gave the role (or opens_clause/none)
+    shared: bool = False  # the role came from another item of its list
 
 
 @lru_cache(maxsize=1)
@@ -164,12 +172,13 @@ def _roles() -> list[tuple[str, re.Pattern[str], re.Pattern[str] | None, str, st
 
 
 @lru_cache(maxsize=1)
-def _rule_flags() -> tuple[frozenset[str], frozenset[str]]:
-    """Rule ids that keep a unit without a role (成立…), and those a bare head may take."""
-    rows = load("unit_roles.tsv")
-    keep = frozenset(r["id"] for r in rows if r.fields.get("keep") == "yes")
-    bare = frozenset(r["id"] for r in rows if r.fields.get("bare") == "yes")
-    return keep, bare
+def _rule_table() -> dict[str, RuleInfo]:
+    """Each rule id's priority, whether it keeps a unit without a role (办公室设在党办), and
+    whether a bare head (科室) may take it."""
+    return {
+        r["id"]: RuleInfo(int(r["priority"]), r["keep"] == "yes", r["bare"] == "yes")
+        for r in load("unit_roles.tsv")
+    }
 
 
 @lru_cache(maxsize=65536)
@@ -227,11 +236,11 @@ def extract(words: list[str], text: str, skip: list[tuple[int, int]] = ()) -> li
 
 def given_work(unit: UnitItem) -> bool:
     """Whether a candidate is tagged: it has a role, a rule keeps it, or it is a new body."""
-    rule = unit.rule.split("/")[0]
+    info = _rule_table().get(unit.rule)
     return (
         unit.role != "other"
-        or rule in _rule_flags()[0]
-        or (rule == "none" and unit.name.endswith(COMMITTEES))
+        or (info is not None and info.keep)
+        or (unit.rule == "none" and unit.name.endswith(COMMITTEES))
     )
 
 
@@ -296,7 +305,8 @@ def candidates(
         if any(a <= s < b for a, b in quiet) or ISSUER.match(text, e):
             continue
         unit = UnitItem(s, e, _canonical(body), *_role(text, s, e, body))
-        if s == starts[j] and words[j] in bare and unit.rule not in _rule_flags()[1]:
+        info = _rule_table().get(unit.rule)
+        if s == starts[j] and words[j] in bare and not (info and info.bare):
             continue  # 部门, 科室 alone: a unit only where a cue gives it work (配合政府)
         found.append(unit)
     found = _join_parts(_outermost(found), text)
@@ -371,26 +381,25 @@ def _share_roles(units: list[UnitItem], text: str) -> None:
     The cue with the highest priority wins, so 拟在甲、乙、丙开展… is a list of places
     (在 before the first) even though the last is followed by a verb.
     """
-    rank = _rule_priority()
+    table = _rule_table()
     group: list[UnitItem] = []
     for u in [*units, None]:
         if u is not None and group and COORD.fullmatch(text[group[-1].end : u.start]):
             group.append(u)
             continue
         if len(group) > 1:
-            cued = [g for g in group if g.rule in rank]
+            cued = [g for g in group if g.rule in table]
             given = [g for g in group if g.role != "other"]
-            best = max(cued, key=lambda g: rank[g.rule]) if cued else given[-1] if given else None
+            best = (
+                max(cued, key=lambda g: table[g.rule].priority)
+                if cued
+                else given[-1] if given else None
+            )
             if best is not None:
                 for g in group:
                     if g is not best and g.rule != best.rule:
-                        g.role, g.rule = best.role, best.rule.split("/")[0] + "/shared"
+                        g.role, g.rule, g.shared = best.role, best.rule, True
         group = [u] if u is not None else []
-
-
-@lru_cache(maxsize=1)
-def _rule_priority() -> dict[str, int]:
-    return {r["id"]: int(r["priority"]) for r in load("unit_roles.tsv")}
 
 
 def _canonical(name: str) -> str:
