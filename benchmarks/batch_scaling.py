@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 DASK_RUN = """
 import sys
 from dask.distributed import LocalCluster
-from pipeline.corpus import run_batch
+from pipeline.batch import run_batch
 with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
                   dashboard_address=None) as cluster:
     run_batch([sys.argv[1]], sys.argv[2], engine="dask", scheduler=cluster.scheduler_address)

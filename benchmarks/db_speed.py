@@ -44,7 +44,7 @@ def main() -> int:
     args = ap.parse_args()
 
     from pipeline import db
-    from pipeline.corpus import run_batch
+    from pipeline.batch import run_batch
 
     pages = [p.read_text(encoding="utf-8") for p in sorted(args.seeds.glob("*.txt"))]
     with tempfile.TemporaryDirectory() as tmp:

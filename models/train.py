@@ -34,7 +34,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 # one label set, window length, encoding and decoding for training and for the component
-from pipeline.nlp.model import LABELS, SEQ, decode, encode  # noqa: E402
+from pipeline.nlp.learned import LABELS, SEQ, decode, encode  # noqa: E402
 
 GROUPS = {"DATE": "dates", "UNIT": "units", "TARGET": "targets", "PHASE": "phases"}
 GOLD_LABEL = {"date": "DATE", "unit": "UNIT", "target": "TARGET", "phase": "PHASE"}
@@ -213,8 +213,8 @@ def predict(model, text: str, vocab: dict[str, int], device: str) -> list[tuple[
 
 
 def keeps_unit(text: str, s: int, e: int) -> bool:
-    """The component's own filter on a unit the model adds (pipeline/nlp/model.py)."""
-    from pipeline.nlp.model import checked_unit
+    """The component's own filter on a unit the model adds (pipeline/nlp/learned.py)."""
+    from pipeline.nlp.learned import checked_unit
 
     return checked_unit(text, s, e) is not None
 

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import matplotlib.pyplot as plt
 
-from pipeline.corpus import load_tables
+from pipeline.batch import load_tables
 
 plt.switch_backend("Agg")  # figures go to files
 

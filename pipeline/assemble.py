@@ -2,7 +2,7 @@
 
 Drives the stages block by block: ingest gives blocks, each is cleaned and normalized,
 split into documents (the unfinished last one is carried into the next block), outlined,
-and turned into a :class:`~pipeline.models.Document`.
+and turned into a :class:`~pipeline.record.Document`.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from pathlib import Path
 from . import outline
 from .errors import Code, InputError
 from .ingest import Source, read_source, source_from_text
-from .models import Document, ErrorRecord
+from .record import Document, ErrorRecord
 from .normalize import Text, prepare
 from .split import DocSlice, SplitState, document_year, genre, lines_of, split
 

@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from .assemble import iter_file
-from .corpus import read_records
+from .batch import read_records
 from .rules import load
 
 PERCENT_TOLERANCE = 0.3  # percentage points

@@ -95,7 +95,7 @@ def batch(inputs: tuple[Path, ...], out_dir: Path, workers: int | None, timeout:
     Re-running on the same output folder skips the files already done (by content hash),
     so an interrupted run can simply be started again.
     """
-    from .corpus import run_batch
+    from .batch import run_batch
 
     bar = None
 

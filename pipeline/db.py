@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from .assemble import iter_file, iter_paths
-from .corpus import document_id, read_records
+from .batch import document_id, read_records
 from .edtf import bounds
 from .normalize import to_simplified
 

@@ -6,7 +6,7 @@ import json
 import sys
 from pathlib import Path
 
-from .models import Document, ErrorRecord
+from .record import Document, ErrorRecord
 
 SCHEMA_PATH = Path(__file__).parent / "record.schema.json"
 

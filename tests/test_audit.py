@@ -150,7 +150,7 @@ def test_audit_cli_writes_csv_and_html(tmp_path, seeds_dir):
 
 
 def test_two_batch_folders_audit_like_the_two_files(tmp_path, seeds_dir):
-    from pipeline.corpus import run_batch
+    from pipeline.batch import run_batch
 
     run_batch([SEEDS / "000_c891bcb0939ef272.txt"], tmp_path / "plan", workers=1)
     run_batch([SEEDS / "004_02486fcf23ba9c6e.txt"], tmp_path / "report", workers=1)

@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 
 from pipeline import extract_file
-from pipeline.corpus import TABLES, load_tables, process_file, run_batch
+from pipeline.batch import TABLES, load_tables, process_file, run_batch
 
 from .conftest import SAMPLE, seed_files
 

@@ -16,7 +16,7 @@ from .spans import check_record_spans
 
 pytest.importorskip("torch")
 pytest.importorskip("transformers")
-from pipeline.nlp.model import DEFAULT_MODEL
+from pipeline.nlp.learned import DEFAULT_MODEL
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -49,7 +49,7 @@ def test_the_model_runs_after_the_units_and_keeps_every_rule_unit(with_model, se
 
 
 def test_model_wins_replaces_overlapping_rule_units():
-    from pipeline.nlp.model import merge_units
+    from pipeline.nlp.learned import merge_units
 
     text = "由院办负责,院感科配合。"
     rules = [{"start": 1, "end": 3, "name": "院办", "role": "responsible", "id": "u1"}]

@@ -9,7 +9,7 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-from pipeline.corpus import run_batch
+from pipeline.batch import run_batch
 
 from .conftest import REPORTS
 

@@ -238,7 +238,7 @@ def test_in_a_real_browser(server):
 
 
 def test_a_batch_folder_loads_like_its_files(tmp_path, seeds_dir):
-    from pipeline.corpus import run_batch
+    from pipeline.batch import run_batch
 
     run_batch([seeds_dir], tmp_path / "batch", workers=1)
     from_batch = db.build(tmp_path / "a.db", [tmp_path / "batch"])

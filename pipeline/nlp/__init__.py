@@ -259,8 +259,8 @@ def make_tasks(nlp: Language, name: str) -> TaskTagger:
     requires=["doc._.items"],
 )
 def make_model(nlp: Language, name: str, path: str, merge: str, labels: list[str]) -> Any:
-    """The learned tagger (pipeline/nlp/model.py), merged into the rules' items."""
-    from . import model as learned
+    """The learned tagger (pipeline/nlp/learned.py), merged into the rules' items."""
+    from . import learned
 
     if merge not in ("rules_win", "model_wins"):
         raise ValueError(f"jihua_model: merge must be rules_win or model_wins, not {merge!r}")

@@ -1,7 +1,7 @@
 """The JSON contract (../shared/EXTRACTION.md, "Output") as pydantic models.
 
 Field names here are relied on downstream: add fields, never rename. The JSON Schema in
-``pipeline/schema/`` is generated from these models (``python -m pipeline.schema``).
+``pipeline/record.schema.json`` is generated from these models (``python -m pipeline.schema``).
 """
 
 from __future__ import annotations
