@@ -14,8 +14,8 @@ from pathlib import Path
 from . import outline
 from .errors import Code, InputError
 from .ingest import Source, read_source, source_from_text
-from .record import Document, ErrorRecord
 from .normalize import Text, prepare
+from .record import Document, ErrorRecord
 from .split import DocSlice, SplitState, document_year, genre, lines_of, split
 
 MAX_DOC_CHARS = 4_000_000  # a longer document is cut into records of at most this size
