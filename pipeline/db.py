@@ -431,12 +431,19 @@ def search(
                 "source": r["path"],
                 "doc_index": r["doc_index"],
                 "title": r["title"],
-                "score": round(-r["score"], 4) if r["score"] is not None else None,
+                "score": _significant(-r["score"]) if r["score"] is not None else None,
                 "snippet": snippet,
                 "doc_id": r["doc_id"],
             }
         )
     return {"total": total, "hits": hits, "facets": facets}
+
+
+def _significant(x: float) -> float:
+    """A BM25 score to four significant digits: scores of a word found in every document
+    are tiny (its weight is near zero), and a fixed number of decimals would show them all
+    as 0.0."""
+    return float(f"{x:.4g}")
 
 
 def _facet(con: sqlite3.Connection, sql: str, params: list[Any]) -> list[dict[str, Any]]:

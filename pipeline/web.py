@@ -22,17 +22,21 @@ from . import db
 from .normalize import to_simplified
 
 CSP = "default-src 'self'; style-src 'unsafe-inline'; script-src 'unsafe-inline'"
-FILTER_FIELDS = (
-    "unit",
-    "year",
-    "kind",
-    "phase",
-    "indicator",
-    "target_kind",
-    "value",
-    "deadline_from",
-    "deadline_to",
-)
+# Each filter of the search form: its parameter name, its label (Chinese, then English) and
+# a hint of what it takes.
+FILTERS = {
+    "unit": ("单位 unit", "医务科"),
+    "year": ("年份 year", "2025"),
+    "kind": ("类型 kind", "plan / report / mixed"),
+    "phase": ("阶段 phase", "宣传发动"),
+    "indicator": ("指标 indicator", "满意度"),
+    "target_kind": ("目标或实际 target kind", "target / actual"),
+    "value": ("数值 value", ">=90"),
+    "deadline_from": ("截止自 deadline from", "YYYY-MM-DD"),
+    "deadline_to": ("截止至 deadline to", "YYYY-MM-DD"),
+}
+FACET_LABELS = {"unit": "单位 unit", "year": "年份 year", "kind": "类型 kind",
+                "indicator": "指标 indicator"}
 API_DOC = {
     "/api/search": {
         "parameters": {
@@ -61,6 +65,9 @@ main{display:flex;gap:1.5em;padding:1em 1.2em}aside{width:16em;font-size:.9em}
 aside h3{margin:.8em 0 .2em}aside a{display:block;color:#1c3d5a}
 .hit{margin:0 0 1.1em}.hit a{font-size:1.05em}.src{color:#777;font-size:.85em}
 mark{background:#ffe066}form input,form select{margin:.15em .3em .15em 0}
+.filters{display:grid;grid-template-columns:repeat(auto-fill,minmax(13em,1fr));gap:.3em .8em;
+margin:.5em 0}.filters label{display:flex;flex-direction:column;font-size:.85em;color:#444}
+.filters input{width:100%;box-sizing:border-box;font-size:1rem}
 .text{white-space:pre-wrap;line-height:1.7;max-width:60em}
 .m-date{background:#c5f6fa}.m-unit{background:#d3f9d8}.m-target{background:#ffd8a8}
 .m-phase{background:#e5dbff}.legend span{padding:0 .4em;margin-right:.4em}
@@ -222,13 +229,15 @@ def search_page(params: dict[str, str], result: dict[str, Any] | None, error: st
     e = html.escape
     q = params.get("q", "")
     fields = "".join(
-        f"<input name='{n}' placeholder='{n}' value='{e(params.get(n, ''))}' size='10'>"
-        for n in FILTER_FIELDS
+        f"<label for='f-{n}'>{e(label)}<input name='{n}' id='f-{n}' placeholder='{e(hint)}' "
+        f"value='{e(params.get(n, ''))}'></label>"
+        for n, (label, hint) in FILTERS.items()
     )
     form = (
-        f"<form action='/' method='get' id='search'><input name='q' id='q' value='{e(q)}' "
-        f"placeholder='满意度, 保卫科, 第二季度…' size='30' autofocus> {fields}"
-        "<button type='submit'>search</button></form>"
+        f"<form action='/' method='get' id='search'><label for='q'>词语 words</label> "
+        f"<input name='q' id='q' value='{e(q)}' placeholder='满意度, 保卫科, 第二季度…' size='30' "
+        f"autofocus> <button type='submit'>搜索 search</button>"
+        f"<div class='filters'>{fields}</div></form>"
     )
     parts = [form]
     if error:
@@ -238,7 +247,7 @@ def search_page(params: dict[str, str], result: dict[str, Any] | None, error: st
         parts.append(f"<p id='total'>{result['total']} documents</p>")
         for h in result["hits"]:
             snippet = _safe_snippet(h["snippet"]) if h["snippet"] else ""
-            score = f" · score {h['score']}" if h["score"] is not None else ""
+            score = f" · score {h['score']:.4g}" if h["score"] is not None else ""
             title = e(h["title"] or "(no title)")
             parts.append(
                 f"<div class='hit'><a href='/doc/{quote(h['doc_id'])}'>{title}</a>"
@@ -246,7 +255,7 @@ def search_page(params: dict[str, str], result: dict[str, Any] | None, error: st
                 f"document {h['doc_index']}{score}</div></div>"
             )
         for name, values in result["facets"].items():
-            side += f"<h3>{e(name)}</h3>"
+            side += f"<h3>{e(FACET_LABELS.get(name, name))}</h3>"
             for v in values:
                 link = urlencode({**params, name: v["value"], "offset": 0})
                 side += (
@@ -288,6 +297,11 @@ def _marked(text: str, base: int, record: dict[str, Any]) -> str:
     return "".join(out)
 
 
+def year_label(year: int | None) -> str:
+    """The year as a reader sees it: a plan with no stated year says so."""
+    return f"年份 year {year}" if year is not None else "年份未注明 year unknown"
+
+
 def document_page(record: dict[str, Any]) -> str:
     e = html.escape
     base = record["span"][0]
@@ -309,7 +323,7 @@ def document_page(record: dict[str, Any]) -> str:
     )
     meta = (
         f"{e(record['source']['path'])} · document {record['doc_index']} · "
-        f"{e(record['kind'])} · year {e(str(record['year']))}"
+        f"{e(record['kind'])} · {e(year_label(record['year']))}"
     )
     body = f"""
 <main><aside><h3>outline</h3><ul style='padding-left:0;list-style:none'>{outline}</ul></aside>

@@ -17,7 +17,7 @@ from urllib.parse import quote
 import pytest
 
 from pipeline import db
-from pipeline.web import make_server
+from pipeline.web import FILTERS, make_server
 
 ROOT = Path(__file__).resolve().parent.parent
 SHOTS = ROOT / "out" / "screenshots"
@@ -197,6 +197,26 @@ def test_search_cli_json(database):
     assert hits and all(h["snippet"] and "保卫科" in h["snippet"] for h in hits)
 
 
+def no_year_doc(server: str) -> str:
+    """The doc_id of the test's own plan, which states no year."""
+    status, body = get(server + "/api/search?q=alert")
+    assert status == 200
+    return json.loads(body)["hits"][0]["doc_id"]
+
+
+def test_a_plan_with_no_year_says_so(server):
+    status, page = get(server + "/doc/" + quote(no_year_doc(server)))
+    assert status == 200 and "年份未注明 year unknown" in page and "None" not in page
+
+
+def test_search_table_scores_differ_where_bm25_does(database):
+    out = subprocess.run([sys.executable, "-m", "pipeline", "search", str(database), "满意度"],
+                         capture_output=True, text=True, check=True)
+    scores = [line.split()[0] for line in out.stdout.splitlines()[1:] if line[:1] == " "
+              and line.split()[0][0].isdigit()]
+    assert len(scores) > 2 and "0.0" not in scores and len(set(scores)) > 1
+
+
 def chromium() -> str | None:
     return shutil.which("chromium") or shutil.which("chromium-browser")
 
@@ -213,6 +233,12 @@ def test_in_a_real_browser(server):
         browser = p.chromium.launch(executable_path=browser_path, args=["--no-sandbox"])
         page = browser.new_page(viewport={"width": 1200, "height": 900})
         page.goto(server + "/")
+        for name, (label, _) in FILTERS.items():  # every filter has its label, on the page
+            field = page.locator(f"#f-{name}")
+            assert page.inner_text(f"label[for=f-{name}]").strip() == label
+            box = field.bounding_box()
+            assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 1200
+        page.screenshot(path=str(SHOTS / "0_form.png"))
         page.fill("#q", "满意度")
         page.click("button[type=submit]")
         page.wait_for_selector("#total")
@@ -232,9 +258,14 @@ def test_in_a_real_browser(server):
         page.click("#toggle")
         assert page.is_visible("#simplified") and not page.is_visible("#original")
         page.screenshot(path=str(SHOTS / "4_simplified.png"), full_page=False)
+        page.goto(server + "/doc/" + quote(no_year_doc(server)))
+        page.wait_for_selector("#title")
+        meta = page.inner_text("p.src")
+        assert "未注明" in meta and "None" not in meta
         browser.close()
     assert all((SHOTS / f).stat().st_size > 10_000 for f in
-               ("1_search.png", "2_filtered.png", "3_document.png", "4_simplified.png"))
+               ("0_form.png", "1_search.png", "2_filtered.png", "3_document.png",
+                "4_simplified.png"))
 
 
 def test_a_batch_folder_loads_like_its_files(tmp_path, seeds_dir):
