@@ -8,12 +8,15 @@ and turned into a :class:`~pipeline.record.Document`.
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import BinaryIO
 
 from . import outline
 from .errors import Code, InputError
-from .ingest import Source, read_source, source_from_text
+from .ingest import SAMPLE_BYTES, Source, read_source, sniff, source_from_text
 from .normalize import Text, prepare
 from .record import Document, ErrorRecord
 from .split import DocSlice, SplitState, document_year, genre, lines_of, split
@@ -185,10 +188,11 @@ def error_record(exc: InputError) -> dict:
                        message=exc.message).model_dump(mode="json")
 
 
-def iter_file(path: str | os.PathLike[str]) -> Iterator[dict]:
-    """The records of one file: its documents, or one error record."""
+def iter_file(path: str | os.PathLike[str], name: str | None = None) -> Iterator[dict]:
+    """The records of one file: its documents, or one error record. ``name`` is what the
+    records call it (default: the path)."""
     try:
-        source = read_source(path)
+        source = read_source(path, name)
         records = iter_source(source)
         first = next(records, None)
     except InputError as exc:
@@ -197,6 +201,28 @@ def iter_file(path: str | os.PathLike[str]) -> Iterator[dict]:
     if first is not None:
         yield first
     yield from records
+
+
+SUFFIXES = {"text": ".txt", "html": ".html", "docx": ".docx", "pdf": ".pdf"}
+
+
+def iter_stream(stream: BinaryIO, name: str = "<stdin>") -> Iterator[dict]:
+    """The records of a byte stream (standard input): spooled to a temporary file, since
+    encoding detection and the .docx and .pdf readers need to seek, and read like a file
+    of the type its content shows."""
+    with tempfile.TemporaryDirectory(prefix="jihua-") as tmp:
+        spool = Path(tmp) / "input"
+        with spool.open("wb") as fh:
+            shutil.copyfileobj(stream, fh)
+        with spool.open("rb") as fh:
+            head = fh.read(SAMPLE_BYTES)
+        try:
+            kind = sniff(head, name)
+        except InputError:  # iter_file gives the error record, naming the stream
+            kind = "text"
+        typed = spool.with_suffix(SUFFIXES[kind])
+        spool.rename(typed)
+        yield from iter_file(typed, name)
 
 
 def iter_paths(paths: Iterable[str | os.PathLike[str]]) -> Iterator[Path]:

@@ -10,7 +10,7 @@ from typing import TextIO
 import click
 
 from . import __version__
-from .assemble import iter_file, iter_paths
+from .assemble import iter_file, iter_paths, iter_stream
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -32,14 +32,19 @@ def extract(paths: tuple[Path, ...], output: Path | None, pretty: bool, quiet: b
             model: str | None) -> None:
     """Extract documents from files and directories (walked recursively) as JSON Lines.
 
-    One record per document, or one error record per file that cannot be read.
+    One record per document, or one error record per file that cannot be read. A path
+    of - reads standard input (text in any supported encoding, HTML, .docx or .pdf).
     """
     if model is not None:
         from . import nlp
 
         try:
             nlp.load(model)
-        except (FileNotFoundError, ImportError) as exc:
+        except ImportError as exc:
+            raise click.ClickException(
+                f"--model needs the 'model' extra, which is not installed ({exc.name or exc}): "
+                "pip install -e '.[model]'.") from exc
+        except FileNotFoundError as exc:
             raise click.ClickException(f"the learned tagger cannot be loaded: {exc}") from exc
         nlp.use_model(model)
     files = docs = errors = 0
@@ -53,7 +58,8 @@ def extract(paths: tuple[Path, ...], output: Path | None, pretty: bool, quiet: b
     try:
         for path in iter_paths(paths):
             files += 1
-            for record in iter_file(path):
+            records = iter_stream(sys.stdin.buffer) if str(path) == "-" else iter_file(path)
+            for record in records:
                 if "error" in record:
                     errors += 1
                     if not quiet:
@@ -226,7 +232,8 @@ def search_cmd(database: Path, query: str, limit: int, fmt: str, **filters: str 
     click.echo(f"{result['total']} documents")
     for h in hits:
         snippet = (h["snippet"] or "").replace("<mark>", "[").replace("</mark>", "]")
-        click.echo(f"{h['score'] if h['score'] is not None else '-':>8}  {h['title']}  "
+        score = f"{h['score']:.4g}" if h["score"] is not None else "-"
+        click.echo(f"{score:>8}  {h['title']}  "
                    f"({h['source']} #{h['doc_index']})\n          {snippet}")
 
 

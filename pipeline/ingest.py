@@ -66,12 +66,13 @@ class Source:
         return blocks
 
 
-def read_source(path: str | os.PathLike[str]) -> Source:
+def read_source(path: str | os.PathLike[str], name: str | None = None) -> Source:
     """Open ``path``, sniff its type and encoding, and return a :class:`Source`.
 
+    ``name`` is what records and messages call the input (default: the path).
     Raises :class:`InputError` for anything that cannot become text.
     """
-    name = str(path)
+    name = name or str(path)
     p = Path(path)
     if not p.exists():
         raise InputError(Code.NOT_FOUND, name)

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
+import sys
 
 from click.testing import CliRunner
 
+from pipeline import __version__
 from pipeline.cli import main
 
 from .conftest import ROOT, SAMPLE
@@ -50,3 +53,41 @@ def test_every_command_is_documented_in_the_readme():
         assert re.search(rf"jihua {name}\b", readme), f"`jihua {name}` is not in the README"
     for script in ("bash scripts/demo.sh", "bash scripts/test.sh"):
         assert script in readme
+
+
+def test_extract_reads_standard_input_in_any_encoding():
+    text = (SAMPLE / "plan_simplified.txt").read_text(encoding="utf-8")
+    piped = CliRunner().invoke(main, ["extract", "-", "-q"], input=text.encode("gb18030"))
+    assert piped.exit_code == 0, piped.output
+    record = json.loads(piped.stdout.splitlines()[0])
+    direct = json.loads(CliRunner().invoke(
+        main, ["extract", str(SAMPLE / "plan_simplified.txt"), "-q"]).stdout.splitlines()[0])
+    assert record["source"]["path"] == "<stdin>"
+    assert record["source"]["encoding"] == "gb18030"
+    assert record["title"] == direct["title"] and record["units"] == direct["units"]
+
+
+def test_empty_standard_input_is_an_error_record_naming_it():
+    result = CliRunner().invoke(main, ["extract", "-"], input=b"")
+    assert result.exit_code == 0
+    assert json.loads(result.stdout)["error"] == "empty"
+    assert "error: <stdin>:" in result.stderr
+
+
+def test_version_and_python_dash_m():
+    result = CliRunner().invoke(main, ["--version"])
+    assert result.exit_code == 0 and result.stdout.strip() == f"jihua, version {__version__}"
+    run = subprocess.run([sys.executable, "-m", "pipeline", "--version"], capture_output=True,
+                         text=True, check=True)
+    assert run.stdout.strip() == f"jihua, version {__version__}"
+
+
+def test_model_without_its_extra_names_the_extra_and_fails():
+    # torch and transformers made unimportable, as in the base install
+    script = ("import sys; sys.modules['torch'] = None; sys.modules['transformers'] = None; "
+              "from pipeline.cli import main; main(['extract', sys.argv[1], '--model'])")
+    run = subprocess.run([sys.executable, "-c", script, str(SAMPLE / "plan_simplified.txt")],
+                         capture_output=True, text=True)
+    assert run.returncode != 0 and run.stdout == ""
+    assert run.stderr.strip() == ("Error: --model needs the 'model' extra, which is not "
+                                  "installed (torch): pip install -e '.[model]'.")
