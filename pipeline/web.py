@@ -67,7 +67,7 @@ aside h3{margin:.8em 0 .2em}aside a{display:block;color:#1c3d5a}
 mark{background:#ffe066}form input,form select{margin:.15em .3em .15em 0}
 .filters{display:grid;grid-template-columns:repeat(auto-fill,minmax(13em,1fr));gap:.3em .8em;
 margin:.5em 0}.filters label{display:flex;flex-direction:column;font-size:.85em;color:#444}
-.filters input{width:100%;box-sizing:border-box;font-size:1rem}
+.filters input{width:100%;box-sizing:border-box;font-size:1rem}main>section{flex:1;min-width:0}
 .text{white-space:pre-wrap;line-height:1.7;max-width:60em}
 .m-date{background:#c5f6fa}.m-unit{background:#d3f9d8}.m-target{background:#ffd8a8}
 .m-phase{background:#e5dbff}.legend span{padding:0 .4em;margin-right:.4em}
