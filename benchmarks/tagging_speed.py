@@ -7,7 +7,7 @@ One text for all three: the seed pages stacked into one file. Reports characters
 second of the full pipeline (read, clean, split, outline, segment, tag, JSON records), of
 ``jieba.lcut`` alone and of JioNLP's ``extract_time``; then JioNLP's recall of our gold
 time expressions next to ours (a gold date counts as found when a span overlaps it; both
-see the same cleaned, simplified text); then the linear-time cases of issue 3 (texts with
+see the same cleaned, simplified text); then the linear-time cases (texts with
 no plan in them, at 1x, 2x and 4x their size).
 """
 

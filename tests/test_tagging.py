@@ -214,7 +214,7 @@ def test_a_second_annotation_of_units_agrees_with_the_gold():
     assert scores["overlap_f1"] > 0.9 and scores["value_accuracy"] > 0.9
 
 
-# The bars of issue 3 that the rules reach on the gold set; a change that drops below fails.
+# The quality bars the rules reach on the gold set; a change that drops below fails.
 def test_scores_on_gold_reach_the_bars(seeds_dir):
     scores = evaluate(GOLD, SEEDS)["labels"]
     assert scores["date"]["exact_f1"] >= 0.92 and scores["date"]["value_accuracy"] >= 0.90

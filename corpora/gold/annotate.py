@@ -1,4 +1,4 @@
-"""Annotation helper for the gold set: show a seed as numbered lines, resolve drafts to spans.
+"""Annotation tool for the gold set: show a seed as numbered lines, resolve drafts to spans.
 
     python corpora/gold/annotate.py show SEED_FILE OUT.txt
         Numbered lines of the cleaned, simplified text (pinyin residue removed), with the
