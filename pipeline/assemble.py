@@ -143,7 +143,8 @@ def tag(doc: DocSlice, text: Text, sections: list[outline.Section], start: int, 
         return {"text": text.simp[a:b], "span": text.span(a, b)}
 
     dates = [{"id": d["id"], **where(d), "type": d["type"], "value": d["value"],
-              "year_source": d["year_source"]} for d in items["dates"]]
+              "value_max": d.get("value_max"), "year_source": d["year_source"]}
+             for d in items["dates"]]
     by_id = {d["id"]: d for d in dates}
     tasks = [{"id": t["id"], **where(t), "section": t["section"], "phase": t["phase"],
               "responsible": t["responsible"], "dates": t["dates"], "targets": t["targets"]}

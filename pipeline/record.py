@@ -52,6 +52,8 @@ class DateItem(Model):
     span: Span
     type: Literal["point", "range", "deadline", "part_of_year", "recurrence", "duration"]
     value: str | None
+    value_max: str | None = Field(
+        None, description="the longest period of a variable recurrence (P3D in 2-3日一次)")
     year_source: Literal["explicit", "document", "none"]
 
 

@@ -38,7 +38,8 @@ CHOICES = {
     "role": {"lead", "responsible", "cooperating", "supervising", "authority", "report_to",
              "other"},
     "type": {"suffix", "word", "whole", "exclude", "bare", "prefix", "stop"},
-    "group": {"recurrence", "part_of_year", "season", "holiday", "plan_period", "relative"},
+    "group": {"recurrence", "part_of_year", "season", "holiday", "plan_period", "relative",
+              "whole_year", "fused", "named_period", "not_date"},
 }
 
 

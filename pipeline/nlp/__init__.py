@@ -149,6 +149,7 @@ class DateTagger(Tagger):
                 "end": d.end,
                 "type": d.type,
                 "value": d.value,
+                "value_max": d.value_max,
                 "year_source": d.year_source,
             }
             for k, d in enumerate(found, 1)
