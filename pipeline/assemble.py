@@ -158,6 +158,7 @@ def tag(doc: DocSlice, text: Text, sections: list[outline.Section], start: int, 
         targets.append({"id": t["id"], **where(t), "indicator": t["indicator"],
                         "comparator": t["comparator"], "value": t["value"],
                         "value_max": t["value_max"], "unit": t["unit"], "kind": t["kind"],
+                        "period": t.get("period"),
                         "deadline": deadline, "responsible": task["responsible"] if task else []})
     return {
         "phases": [{"id": p["id"], "ordinal": p["ordinal"], "name": p["name"], **where(p),

@@ -86,6 +86,9 @@ class Target(Model):
     value_max: int | float | None
     unit: str | None
     kind: Literal["target", "actual"]
+    period: str | None = Field(
+        None, description="the period of a count, EDTF or ISO 8601 duration (P0.5M, P1Y, "
+        "{XXXX-07,XXXX-12}, XXXX-34); null when the figure is no count per period")
     deadline: str | None
     responsible: list[str]
 

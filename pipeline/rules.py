@@ -23,6 +23,7 @@ REQUIRED = {
     "target_units.tsv": ("id", "unit", "scale", "base"),
     "comparators.tsv": ("id", "position", "comparator", "priority", "pattern"),
     "target_cues.tsv": ("id", "cue", "pattern"),
+    "target_words.tsv": ("id", "form", "word"),
     "unit_heads.tsv": ("id", "type", "word"),
     "unit_roles.tsv": ("id", "position", "role", "priority", "pattern", "keep", "bare"),
     "indicators.tsv": ("id", "canonical", "direction", "priority", "pattern"),

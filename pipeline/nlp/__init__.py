@@ -197,7 +197,7 @@ class TargetTagger(Tagger):
 
     def match(self, doc: Doc) -> list[dict[str, Any]]:
         ctx: Context = doc._.context or Context()
-        dates = [(d["start"], d["end"]) for d in doc._.items["dates"]]
+        dates = [(d["start"], d["end"], d["type"], d["value"]) for d in doc._.items["dates"]]
         found = target_rules.extract(_text(doc), ctx.kind_at, dates)
         return [
             {
@@ -210,6 +210,7 @@ class TargetTagger(Tagger):
                 "value_max": t.value_max,
                 "unit": t.unit,
                 "kind": t.kind,
+                "period": t.period,
             }
             for k, t in enumerate(found, 1)
         ]
