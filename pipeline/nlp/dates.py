@@ -366,6 +366,9 @@ def _duration(m: re.Match[str], text: str) -> Hit | None:
     value = 0.5 if n == "半" else small_number(n)
     if not value:
         return None
+    cue = _alt(list(_words()["value_cue"]))
+    if re.search(rf"(?:{cue})\s*$", text[max(0, m.start() - 4) : m.start()]):
+        return None  # 不超过9天, 控制在8天以内: the value of a target, not a date
     if unit == "小时":
         return Hit(m.start(), m.end(), "duration", value=f"PT{_num(value)}H", type="duration")
     letter = {"年": "Y", "月": "M", "周": "W", "星期": "W", "天": "D"}[unit]

@@ -393,7 +393,7 @@ def _period(text: str, start: int, s: int, dates: list[DateSpan]) -> DateSpan | 
     """The period of a count: the nearest recurrence or part of the year before the figure
     in the same clause (每半个月向…报送一次, 全年不少于4次, 7月和12月各一次)."""
     lo = _clause_start(text, s)
-    found = [d for d in dates if lo <= d.start and d.end <= s and d.is_period]
+    found = [d for d in dates if lo < d.end <= s and d.is_period]
     return found[-1] if found else None
 
 
@@ -407,14 +407,15 @@ def _split(item: TargetItem, text: str) -> list[TargetItem]:
         first = TargetItem(**{**item.__dict__, "indicator": both.group("a")})
         second = TargetItem(**{**item.__dict__, "start": b_at, "indicator": both.group("b")})
         return [first, second]
-    if ind.endswith("各"):
+    each = re.search(r"各[\u4e00-\u9fff]{0,2}$", ind)
+    if each is not None and item.period is None:  # 7月和12月各一次: 各 spreads a set of dates
         parts_start = item.start
         while parts_start > 1 and text[parts_start - 1] == "、":
             seg = _clause_start(text, parts_start - 1)
             if parts_start - 1 - seg > 10 or seg == parts_start - 1:
                 break
             parts_start = seg
-        names = text[parts_start : item.start + len(ind) - 1].split("、")
+        names = text[parts_start : item.start + each.start()].split("、")
         if len(names) > 1:
             out, at = [], parts_start
             for name in names:
