@@ -163,8 +163,8 @@ def _patterns() -> list[tuple[str, re.Pattern[str]]]:
         (
             "day_name",
             re.compile(
-                r"(?<![\d.])(?P<m>\d{1,2})\.(?P<d>\d{1,2})(?=[\u4e00-\u9fff]{0,6}(?:日|节)"
-                r"|系列|活动|宣传)(?!\d)"
+                r"(?<![\d.])(?P<m>\d{1,2})\.(?P<d>\d{1,2})(?![\d万亿千个人元次%‰])"
+                r"(?=“?[\u4e00-\u9fff]{0,8}(?:日|节|系列|活动|宣传))"
             ),
         ),
         (
@@ -363,6 +363,8 @@ def _duration(m: re.Match[str], text: str) -> Hit | None:
         return None
     if unit == "周" and after in "年岁":
         return None
+    if n == "一" and text[m.start() - 1 : m.start()] == "的":
+        return None  # 机遇的一年: "a year", not a duration
     value = 0.5 if n == "半" else small_number(n)
     if not value:
         return None

@@ -224,6 +224,11 @@ def _figure(
     quota = _cues()["quota"].match(text[end : end + 20])
     if quota and comparator is None:
         comparator = ">="  # 2300袋无偿献血目标任务: a quota named as such
+    ring = None
+    if base in ("分钟", "公里"):
+        ring = _cues()["ceiling_after"].match(text[end : end + 10])
+    if ring is not None and comparator is None:
+        comparator, quota = "<=", ring  # 30分钟医疗急救圈: a ring built is a ceiling
     comparator = comparator or "="
     if change is not None:
         # 较去年同期84.93%上升0.02: the change starts at its verb
