@@ -182,7 +182,7 @@ def _patterns() -> list[tuple[str, re.Pattern[str]]]:
         (
             "duration",
             re.compile(
-                rf"(?<![第每\d{CN}])(?P<dn>\d{{1,3}}|[{CN}两]{{1,3}}|半)(?P<dg>个)?(?P<du>年|月|周|星期|天|小时)"
+                rf"(?<![第每\d.{CN}])(?P<dn>\d{{1,3}}|[{CN}两]{{1,3}}|半)(?P<dg>个)?(?P<du>年|月|周|星期|天|小时)"
                 r"(?P<dx>以内|之内|内|来)?"
             ),
         ),

@@ -186,7 +186,8 @@ def _figure(
     baseline = BASELINE.search(before)
     if baseline is not None and NOT_REFERENCE.search(baseline.group("ref")):
         baseline = None
-    change = CHANGE.search(before[-5:]) if last is not None and last.end >= s - 5 else None
+    # 较去年同期84.93%上升0.02: a change written right after its baseline
+    change = CHANGE.fullmatch(text[last.end : s]) if last is not None and last.end < s else None
     if not unit:
         unit = _unit_without_word(m, before, baseline, change, last)
         if unit is None:
