@@ -60,7 +60,7 @@ COMPLETE = re.compile(
 )
 TOTAL = re.compile(r"^(?:共|累计|共计|合计|总计)")
 # a count right after a period: 一日拖二次, 2-3日一次 (a few verb characters between)
-PER_COUNT = rf"(?=[\u4e00-\u9fff]{{0,2}}[{CN}两\d]{{1,2}}\s*[次遍])"
+PER_COUNT = rf"(?=[\u4e00-\u9fff]{{0,2}}[{CN}两\d]{{1,2}}\s*[次遍](?!性))"
 # characters before 日/周/月 that make it part of another word (节日, 当日, 本月, 工作日)
 FUSED_NOT_AFTER = rf"(?<![\d{CN}两每当今昨明次本上下前后该同隔逐首末整全节假生作个半值])"
 

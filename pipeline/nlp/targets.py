@@ -40,13 +40,16 @@ PER_PERIOD = re.compile(r"每|各")
 COUNT_CUE = re.compile(r"不少于|至少|达到|以上|共|累计|新增|增加|完成|每|选送|选派|招聘|引进")
 COUNT_UNITS = frozenset("次 期 场 轮 回 遍 篇 人次".split())
 CHANGE = re.compile(r"(?P<verb>上升|下降|增长|减少|提高|降低|增加)了?\s*")
-BASELINE = re.compile(r"(?:较|比)(?![例重率值])(?P<ref>[\u4e00-\u9fff_xX\d]{1,10}?)$")
-NOT_REFERENCE = re.compile(r"下降|上升|增长|减少|提高|降低|增加|达|到|为|是")
+BASELINE = re.compile(r"(?<![之占对])(?:较|比)(?![例重率值])(?P<ref>[\u4e00-\u9fff_xX\d]{1,10}?)$")
+NOT_REFERENCE = re.compile(
+    r"下降|上升|增长|减少|提高|降低|增加|达|到|为|是|超过|突破|高于|低于|不|控制"
+)
 # the verb alone, with the counted noun after the figure: 选送40名临床医生, 编印了12种资料
 VERB_ONLY = re.compile(
     r"^[\u4e00-\u9fff]{0,4}?(?:了|有)$|^(?:选送|选派|招聘|引进|新增|新建|设立|组建|成立|培养|派出|送)$"
 )
 UNITLESS = re.compile(r"(?:比|指数|系数)$")
+SHARED = re.compile(r"\s*(?:和|与|及|、|或)?\s*")
 
 
 @dataclass
@@ -323,6 +326,10 @@ def _indicator(
     start = clause_start
     if last is not None and clause_start <= last.end <= s:
         start = last.end  # 17期680人次疗养: the figure before is not this one's indicator
+        between = text[last.end : cue_at]
+        if SHARED.fullmatch(between) and (between.strip() or cue_at < s):
+            # 分别增长9.7%和8.9%, 由46.9%提高到48.2%: the indicator is the one before
+            return _strip_lead(text, start, cue_at, dates), last.indicator, end
     start = _strip_lead(text, start, cue_at, dates)
     at = start
     period = next((d for d in dates if d.start == start and d.is_period), None)
@@ -347,16 +354,20 @@ def _indicator(
     if not indicator or VERB_ONLY.match(indicator):
         # 召开了2次专题会议, 选送40名临床医生: the counted noun comes after the figure
         after = BOUNDARY.split(text[end : end + 16], 1)[0]
-        after = re.split(r"[\d_]|以上|以下|以内|到|赴|参加|进修|前往", after, maxsplit=1)[0]
-        if not indicator:
-            after = after[:8]
+        after = re.split(
+            r"[\d_]|以上|以下|以内|到|赴|参加|进修|前往|得|被|将|已|实现|完成|开展|进行|可以|能够|应当|应该",
+            after, maxsplit=1)[0]
+        after = after[:8] if not indicator else after[:12]
         if after and not _inside(end, end + len(after), taken) and not _cues()["skip"].match(
             after
         ):
-            indicator, end = after, end + len(after)
+            # 7%左右的速度: the 的 stays in the span, the indicator is the noun
+            indicator, end = after.removeprefix("的") or after, end + len(after)
     if len(indicator) > 24:
         start = _word_start(text, cue_at - 24, cue_at)
         indicator = text[start:cue_at]
+    if len(indicator) > 2 and indicator[-1] in "由从":
+        indicator = indicator[:-1]  # 补助标准由80元: 由 opens the baseline
     return start, indicator, end
 
 
