@@ -40,7 +40,7 @@ CHOICES = {
              "other"},
     "type": {"suffix", "word", "whole", "exclude", "bare", "prefix", "stop"},
     "group": {"recurrence", "part_of_year", "season", "holiday", "plan_period", "relative",
-              "whole_year", "fused", "named_period", "not_date", "value_cue"},
+              "whole_year", "fused", "named_period", "not_date", "value_cue", "activity"},
 }
 
 

@@ -141,7 +141,9 @@ class DateTagger(Tagger):
 
     def match(self, doc: Doc) -> list[dict[str, Any]]:
         ctx: Context = doc._.context or Context()
-        found = date_rules.extract(_text(doc), quiet=ctx.quiet, title_year=ctx.title_year)
+        found = date_rules.extract(
+            _text(doc), quiet=ctx.quiet, title_year=ctx.title_year, kind_at=ctx.kind_at
+        )
         return [
             {
                 "id": f"d{k}",

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import calendar
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -59,6 +60,8 @@ COMPLETE = re.compile(
     r"(?:完成|建成|实现|达到|达标|落实|到位|通过|覆盖|创建|创成|启动|建立|完善|竣工|投入|投用)"
 )
 TOTAL = re.compile(r"^(?:共|累计|共计|合计|总计)")
+# a rule that holds every year: 年底科室不评先进, 年终一律不予
+STANDING = re.compile(r"不评|不得|一律|不予")
 # a count right after a period: 一日拖二次, 2-3日一次 (a few verb characters between)
 PER_COUNT = rf"(?=[\u4e00-\u9fff]{{0,2}}[{CN}两\d]{{1,2}}\s*[次遍](?!性))"
 # characters before 日/周/月 that make it part of another word (节日, 当日, 本月, 工作日)
@@ -186,7 +189,12 @@ def _patterns() -> list[tuple[str, re.Pattern[str]]]:
                 r"(?P<dx>以内|之内|内|来)?"
             ),
         ),
-        ("named_period", re.compile(rf"(?P<np>{_alt(list(w['named_period']))})")),
+        (
+            "named_period",
+            re.compile(
+                rf"(?P<np>{_alt(list(w['named_period']))}|(?:{_alt(list(w['activity']))})期间)"
+            ),
+        ),
         ("bare_day", re.compile(rf"(?<![\d月])(?P<d>{NUM2})\s*[日号]")),
     ]
 
@@ -459,12 +467,18 @@ class DateItem:
 
 
 def extract(
-    text: str, *, quiet: list[tuple[int, int]] = (), title_year: str | None = None
+    text: str,
+    *,
+    quiet: list[tuple[int, int]] = (),
+    title_year: str | None = None,
+    kind_at: Callable[[int], str] | None = None,
 ) -> list[DateItem]:
     """The time expressions of one document's folded text, normalized.
 
     ``quiet`` ranges (a site's series heading) hold dates that resolve no others;
-    ``title_year`` is the year of the document's own title, if any.
+    ``title_year`` is the year of the document's own title, if any; ``kind_at(i)`` the
+    kind of the section at ``i`` (in a report, a whole-year word is the scope of what
+    was done).
     """
     hits = combine(find_atoms(text), text)
     quoted = [(m.start(), m.end()) for m in re.finditer(r"《[^《》\n]{0,80}》", text)]
@@ -479,15 +493,18 @@ def extract(
             items.append(DateItem(h.start, h.end, h.type, h.value, source, h.value_max))
             continue
         if h.kind == "whole_year":
-            items.append(_whole_year(h, text, anchor or "XXXX"))
+            report = kind_at is not None and kind_at(h.start) == "report"
+            items.append(_whole_year(h, text, anchor or "XXXX", report))
             continue
         relative = any(p.rel is not None for p in h.points)
         if explicit:
             year, source = explicit[0], "explicit"
         elif relative:
-            # 今年/去年 count from the year the document is written in, not the last year
-            # named, and stay unknown when the document's year is
-            year, source = anchor or "XXXX", "document"
+            # 今年/去年 count from the year the document is written in (its title or opening
+            # year), not the last year named; failing that, the last year named before
+            year, source = anchor or context or "XXXX", "document"
+        elif STANDING.search(CLAUSE_END.split(text[h.end : h.end + 30], 1)[0]):
+            year, source = "XXXX", "none"  # 年底科室不评先进: a standing rule, no one year
         elif context is not None:
             year, source = context, "document"
         else:
@@ -501,8 +518,11 @@ def extract(
     return items
 
 
-def _whole_year(h: Hit, text: str, year: str) -> DateItem:
-    """全年, 年内: the frame of a count (P1Y), a completion (deadline) or a scope (point)."""
+def _whole_year(h: Hit, text: str, year: str, report: bool = False) -> DateItem:
+    """全年, 年内: the frame of a count (P1Y), a completion (deadline) or a scope (point);
+    in a report section always the scope of what was done."""
+    if report:
+        return DateItem(h.start, h.end, "point", year, "document")
     clause = CLAUSE_END.split(text[h.end : h.end + 40], 1)[0]
     before = text[max(0, h.start - 2) : h.start]
     counted = re.search(COUNT, clause) and not re.search(r"了|已|共|累计", clause)

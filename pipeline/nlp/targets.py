@@ -106,8 +106,9 @@ def _pattern() -> re.Pattern[str]:
 
 @lru_cache(maxsize=1)
 def _word_pattern() -> re.Pattern[str]:
-    """翻两番, 过半, 零增加: figures written in words."""
-    words = [w for form in ("multiple", "fraction", "zero") for w in _words().get(form, {})]
+    """翻两番, 过半, 零增加: figures written in words (and sayings that only look like one)."""
+    forms = ("multiple", "fraction", "zero", "idiom")
+    words = [w for form in forms for w in _words().get(form, {})]
     alts = []
     for w in sorted(words, key=len, reverse=True):
         # 翻了两番: the aspect particle may follow 翻
@@ -452,6 +453,8 @@ def _worded(
         (f, w[word]) for f, w in _words().items() if word in w
     )
     s, e = m.span()
+    if form == "idiom":
+        return None  # 时间过半、任务过半
     clause_start = max(_clause_start(text, s), after)
     start = _strip_lead(text, clause_start, s, dates)
     indicator = text[start:s].strip()
