@@ -33,7 +33,7 @@ BOUNDARY = re.compile(r"[,;。:!?、\n()“”\"《》]|\s{2,}")
 # whole words (jieba tokens) that stand before an indicator and are not part of it
 LEAD_TOKENS = frozenset(
     "其中 并且 并 使 确保 力争 争取 要 将 共 共计 合计 总计 累计 目前 现 已 已经 同时 进一步 "
-    "切实 努力 力求 保证 以上 和 与 及 还 也 均 都 再 又 另 另外 此外 截至 截止 的 各".split()
+    "切实 努力 力求 保证 以上 和 与 及 还 也 均 都 再 又 另 另外 此外 截至 截止 的 各 计划 拟".split()
 )
 ENUMERATOR = re.compile(r"^[一二三四五六七八九十]是")
 PER_PERIOD = re.compile(r"每|各")
