@@ -33,7 +33,8 @@ BOUNDARY = re.compile(r"[,;。:!?、\n()“”\"《》]|\s{2,}")
 # whole words (jieba tokens) that stand before an indicator and are not part of it
 LEAD_TOKENS = frozenset(
     "其中 并且 并 使 确保 力争 争取 要 将 共 共计 合计 总计 累计 目前 现 已 已经 同时 进一步 "
-    "切实 努力 力求 保证 以上 和 与 及 还 也 均 都 再 又 另 另外 此外 截至 截止 的 各 计划 拟".split()
+    "切实 努力 力求 保证 以上 和 与 及 还 也 均 都 再 又 另 另外 此外 截至 截止 的 各 "
+    "计划 拟".split()
 )
 ENUMERATOR = re.compile(r"^[一二三四五六七八九十]是")
 PER_PERIOD = re.compile(r"每|各")
@@ -356,7 +357,7 @@ def _indicator(
         # 召开了2次专题会议, 选送40名临床医生: the counted noun comes after the figure
         after = BOUNDARY.split(text[end : end + 16], 1)[0]
         after = re.split(
-            r"[\d_]|以上|以下|以内|到|赴|参加|进修|前往|得|被|将|已|实现|完成|开展|进行|可以|能够|应当|应该",
+            r"[\d_]|以上|以下|以内|到|赴|参加|进修|前往|外出|得|被|将|已|实现|完成|开展|进行|可以|能够|应当|应该",
             after, maxsplit=1)[0]
         after = after[:8] if not indicator else after[:12]
         if after and not _inside(end, end + len(after), taken) and not _cues()["skip"].match(
