@@ -459,7 +459,9 @@ def _worded(
     clause_start = max(_clause_start(text, s), after)
     start = _strip_lead(text, clause_start, s, dates)
     indicator = text[start:s].strip()
-    if form == "zero":
+    if form == "zero" and unit:
+        start, indicator = s, word[1:]  # 零死亡: the counted event is in the word itself
+    elif form == "zero":
         unit = _counted_noun(indicator) or ""
         if not indicator:
             return None
