@@ -9,8 +9,10 @@ from pathlib import Path
 import pytest
 
 from pipeline import extract_text
+from pipeline.evaluate import evaluate
 
 CASES = Path(__file__).parent / "cases"
+GOLD = Path(__file__).resolve().parent.parent / "corpora" / "gold"
 DATES = json.loads((CASES / "dates.json").read_text(encoding="utf-8"))
 NEGATIVE = json.loads((CASES / "dates_negative.json").read_text(encoding="utf-8"))
 
@@ -45,3 +47,10 @@ def test_every_case_names_its_evidence() -> None:
     for row in DATES + NEGATIVE:
         assert row["id"] and row["comment"] is not None and row["evidence"], row
     assert len({r["id"] for r in DATES}) == len(DATES)
+
+
+def test_dates_on_the_gold_reach_a_second_annotators_agreement(seeds_dir) -> None:
+    """The seeds labelled twice agree on dates at F1 ≈ 0.90; the tagger must do better on
+    the gold brought in line with the decisions: F1 and values at least 0.95."""
+    scores = evaluate(GOLD, seeds_dir)["labels"]["date"]
+    assert scores["exact_f1"] >= 0.95 and scores["value_accuracy"] >= 0.95, scores

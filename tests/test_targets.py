@@ -9,8 +9,10 @@ from pathlib import Path
 import pytest
 
 from pipeline import extract_text
+from pipeline.evaluate import evaluate
 
 CASES = Path(__file__).parent / "cases"
+GOLD = Path(__file__).resolve().parent.parent / "corpora" / "gold"
 TARGETS = json.loads((CASES / "targets.json").read_text(encoding="utf-8"))
 NEGATIVE = json.loads((CASES / "targets_negative.json").read_text(encoding="utf-8"))
 SECTIONS = {
@@ -53,3 +55,10 @@ def test_every_case_names_its_evidence() -> None:
 def test_the_period_of_a_count_is_in_the_record() -> None:
     (t,) = targets_of("plan", "每季度向院办报送一次质控数据。")
     assert (t["period"], t["value"], t["unit"]) == ("P3M", 1, "次")
+
+
+def test_targets_on_the_gold_reach_a_second_annotators_agreement(seeds_dir) -> None:
+    """Two annotators agree on targets at F1 ≈ 0.92–0.95 (values ≈ 0.97); the tagger must
+    reach F1 0.95 with values 0.97 on the gold brought in line with the decisions."""
+    scores = evaluate(GOLD, seeds_dir)["labels"]["target"]
+    assert scores["overlap_f1"] >= 0.95 and scores["value_accuracy"] >= 0.97, scores
