@@ -96,7 +96,11 @@ def _words() -> dict[str, dict[str, tuple[str, str, str]]]:
 @lru_cache(maxsize=1)
 def _pattern() -> re.Pattern[str]:
     units = "|".join(re.escape(u) for u in sorted(_units(), key=len, reverse=True))
-    num = rf"(?:\d+(?:\.\d+)?|[{CN_DIGITS}]+(?:点[{CN_DIGITS}]+)?)"
+    # 8,600 and 1,200万: a comma between groups of three digits is a thousands separator
+    num = (
+        rf"(?:\d{{1,3}}(?:,\d{{3}})+(?!\d)(?:\.\d+)?|\d+(?:\.\d+)?"
+        rf"|[{CN_DIGITS}]+(?:点[{CN_DIGITS}]+)?)"
+    )
     return re.compile(
         rf"(?<![\d.第每xX_])(?P<pct>百分之)?(?P<n1>{num}|_{{2,}}|[xX]{{1,3}}(?![xX]))"
         rf"(?:\s*(?P<rng>[-—~至到])\s*(?P<n2>{num}))?"
@@ -115,6 +119,11 @@ def _word_pattern() -> re.Pattern[str]:
         # 翻了两番: the aspect particle may follow 翻
         alts.append(re.escape(w[0]) + "了?" + re.escape(w[1:]) if w.startswith("翻") else
                     re.escape(w))
+    events = "|".join(
+        re.escape(w) for w in sorted(_words().get("event", {}), key=len, reverse=True)
+    )
+    # 零死亡, 零重大责任事故: zero of an event that must not happen (not 零星, 零售)
+    alts.append(rf"零(?![星散售件钱部])[\u4e00-\u9fff]{{0,6}}?(?:{events})")
     return re.compile("(?P<word>" + "|".join(alts) + ")")
 
 
@@ -450,9 +459,14 @@ def _worded(
 ) -> TargetItem | None:
     """翻两番 (= 4 倍), 过半 (> 50 %), 案件零增加 (= 0 件)."""
     word = m.group("word").replace("了", "")
-    form, (comparator, value, unit) = next(
-        (f, w[word]) for f, w in _words().items() if word in w
-    )
+    event = next((e for e in _words().get("event", {}) if word.startswith("零")
+                  and word.endswith(e) and word not in _words().get("zero", {})), None)
+    if event is not None:
+        form, (comparator, value, unit) = "zero", _words()["event"][event]
+    else:
+        form, (comparator, value, unit) = next(
+            (f, w[word]) for f, w in _words().items() if word in w
+        )
     s, e = m.span()
     if form == "idiom":
         return None  # 时间过半、任务过半
