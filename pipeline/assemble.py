@@ -146,7 +146,8 @@ def tag(doc: DocSlice, text: Text, sections: list[outline.Section], start: int, 
         return {"text": text.simp[a:b], "span": text.span(a, b)}
 
     dates = [{"id": d["id"], **where(d), "type": d["type"], "value": d["value"],
-              "year_source": d["year_source"]} for d in items["dates"]]
+              "value_max": d.get("value_max"), "year_source": d["year_source"]}
+             for d in items["dates"]]
     by_id = {d["id"]: d for d in dates}
     tasks = [{"id": t["id"], **where(t), "section": t["section"], "phase": t["phase"],
               "responsible": t["responsible"], "dates": t["dates"], "targets": t["targets"]}
@@ -160,6 +161,7 @@ def tag(doc: DocSlice, text: Text, sections: list[outline.Section], start: int, 
         targets.append({"id": t["id"], **where(t), "indicator": t["indicator"],
                         "comparator": t["comparator"], "value": t["value"],
                         "value_max": t["value_max"], "unit": t["unit"], "kind": t["kind"],
+                        "period": t.get("period"),
                         "deadline": deadline, "responsible": task["responsible"] if task else []})
     return {
         "phases": [{"id": p["id"], "ordinal": p["ordinal"], "name": p["name"], **where(p),

@@ -52,6 +52,8 @@ class DateItem(Model):
     span: Span
     type: Literal["point", "range", "deadline", "part_of_year", "recurrence", "duration"]
     value: str | None
+    value_max: str | None = Field(
+        None, description="the longest period of a variable recurrence (P3D in 2-3日一次)")
     year_source: Literal["explicit", "document", "none"]
 
 
@@ -84,6 +86,9 @@ class Target(Model):
     value_max: int | float | None
     unit: str | None
     kind: Literal["target", "actual"]
+    period: str | None = Field(
+        None, description="the period of a count, EDTF or ISO 8601 duration (P0.5M, P1Y, "
+        "{XXXX-07,XXXX-12}, XXXX-34); null when the figure is no count per period")
     deadline: str | None
     responsible: list[str]
 

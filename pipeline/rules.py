@@ -23,6 +23,7 @@ REQUIRED = {
     "target_units.tsv": ("id", "unit", "scale", "base"),
     "comparators.tsv": ("id", "position", "comparator", "priority", "pattern"),
     "target_cues.tsv": ("id", "cue", "pattern"),
+    "target_words.tsv": ("id", "form", "word"),
     "unit_heads.tsv": ("id", "type", "word"),
     "unit_roles.tsv": ("id", "position", "role", "priority", "pattern", "keep", "bare"),
     "indicators.tsv": ("id", "canonical", "direction", "priority", "pattern"),
@@ -38,7 +39,8 @@ CHOICES = {
     "role": {"lead", "responsible", "cooperating", "supervising", "authority", "report_to",
              "other"},
     "type": {"suffix", "word", "whole", "exclude", "bare", "prefix", "stop"},
-    "group": {"recurrence", "part_of_year", "season", "holiday", "plan_period", "relative"},
+    "group": {"recurrence", "part_of_year", "season", "holiday", "plan_period", "relative",
+              "whole_year", "fused", "named_period", "not_date", "value_cue", "activity"},
 }
 
 

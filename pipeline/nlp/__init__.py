@@ -141,7 +141,9 @@ class DateTagger(Tagger):
 
     def match(self, doc: Doc) -> list[dict[str, Any]]:
         ctx: Context = doc._.context or Context()
-        found = date_rules.extract(_text(doc), quiet=ctx.quiet, title_year=ctx.title_year)
+        found = date_rules.extract(
+            _text(doc), quiet=ctx.quiet, title_year=ctx.title_year, kind_at=ctx.kind_at
+        )
         return [
             {
                 "id": f"d{k}",
@@ -149,6 +151,7 @@ class DateTagger(Tagger):
                 "end": d.end,
                 "type": d.type,
                 "value": d.value,
+                "value_max": d.value_max,
                 "year_source": d.year_source,
             }
             for k, d in enumerate(found, 1)
@@ -196,7 +199,7 @@ class TargetTagger(Tagger):
 
     def match(self, doc: Doc) -> list[dict[str, Any]]:
         ctx: Context = doc._.context or Context()
-        dates = [(d["start"], d["end"]) for d in doc._.items["dates"]]
+        dates = [(d["start"], d["end"], d["type"], d["value"]) for d in doc._.items["dates"]]
         found = target_rules.extract(_text(doc), ctx.kind_at, dates)
         return [
             {
@@ -209,6 +212,7 @@ class TargetTagger(Tagger):
                 "value_max": t.value_max,
                 "unit": t.unit,
                 "kind": t.kind,
+                "period": t.period,
             }
             for k, t in enumerate(found, 1)
         ]

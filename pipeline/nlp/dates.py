@@ -3,7 +3,9 @@
 Three passes over the folded text of one document:
 
 1. **Atoms** — year/month/day points, parts of the year, seasons, holidays, relative years,
-   recurrences (每周), durations (三年) — found by the patterns below, leftmost-longest.
+   whole-year words (全年, 年内), recurrences (每周, 日 fused with a verb in 日查, 2-3日一次),
+   durations (三年) — found by the patterns below, leftmost-longest. Words that only look
+   like dates (年终 in 年终评比) are matched too, and dropped.
 2. **Combination** — two atoms joined by a range connector (至, 到, —, -) become a range;
    atoms joined by 和/、 and followed by 各 become a recurrence set (7月和12月各一次);
    a following 前/以前/底前 makes a deadline, 起/以来 an open range; 截至 marks an as-of point.
@@ -11,7 +13,12 @@ Three passes over the folded text of one document:
    (``explicit``) > the last explicit year before it in the same document, or the document's
    own title year (``document``) > none (``XXXX``). A template year (20xx) is carried as
    ``20XX`` and never replaced by a real one. Years in a site's series heading and inside
-   quoted document names (《…》) are tagged but resolve nothing.
+   quoted document names (《…》) are tagged but resolve nothing. Relative years (今年, 去年)
+   and whole-year words count from the document's year, ``XXXX`` when it has none.
+
+A whole-year word is typed by what it does in its clause: the frame of a count
+(全年不少于4次) is the recurrence ``P1Y``; a completion (年内完成) the deadline
+``../Y-12-31``; otherwise the scope of a statement, the point ``Y``.
 
 The cue words and their values are data: ``pipeline/data/date_words.tsv``.
 """
@@ -20,6 +27,7 @@ from __future__ import annotations
 
 import calendar
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -40,6 +48,24 @@ OPEN_START = re.compile(r"起|以来")
 AS_OF = re.compile(r"(截至|截止)(?:到|至)?\s*$")
 OPENING = 200  # characters in which a document states its own year
 PART_WORDS = "上半年|下半年|第?[一二三四]季度|第[一二三四]季(?!度)"
+CLAUSE_END = re.compile(r"[,;。;!?\n]")
+# a count after a whole-year word, with a word that makes it a minimum: 全年不少于4次
+COUNT = rf"[\d{CN}两]{{1,3}}\s*(?:次|期|场|轮|回|遍)"
+FRAME = re.compile(
+    rf"(?:不少于|不低于|至少|最少|不得少于)[\u4e00-\u9fff]{{0,4}}?{COUNT}|{COUNT}(?:及以上|以上)"
+)
+# a completion after a within-the-year word: 年内完成, 年内建成
+COMPLETE = re.compile(
+    r"^(?:要|将|必须|须|应|力争|争取|确保|全面|基本|全部|逐步|努力)*"
+    r"(?:完成|建成|实现|达到|达标|落实|到位|通过|覆盖|创建|创成|启动|建立|完善|竣工|投入|投用)"
+)
+TOTAL = re.compile(r"^(?:共|累计|共计|合计|总计)")
+# a rule that holds every year: 年底科室不评先进, 年终一律不予
+STANDING = re.compile(r"不评|不得|一律|不予")
+# a count right after a period: 一日拖二次, 2-3日一次 (a few verb characters between)
+PER_COUNT = rf"(?=[\u4e00-\u9fff]{{0,2}}[{CN}两\d]{{1,2}}\s*[次遍](?!性))"
+# characters before 日/周/月 that make it part of another word (节日, 当日, 本月, 工作日)
+FUSED_NOT_AFTER = rf"(?<![\d{CN}两每当今昨明次本上下前后该同隔逐首末整全节假生作个半值])"
 
 
 @dataclass
@@ -62,6 +88,7 @@ class Hit:
     kind: str  # point | bare_day | part_of_year | recurrence | duration | range | plan_period
     points: list[Point] = field(default_factory=list)
     value: str | None = None  # for kinds that carry their value directly
+    value_max: str | None = None  # the longer period of a variable one (2-3日一次)
     type: str = "point"
     quoted: bool = False  # inside 《…》: resolves nothing
 
@@ -89,7 +116,21 @@ def _patterns() -> list[tuple[str, re.Pattern[str]]]:
     rel = _alt(list(w["relative"]))
     holiday = _alt(list(w["holiday"]))
     rec = _alt(list(w["recurrence"]))
+    fused = "|".join(
+        rf"{re.escape(a)}(?={re.escape(b)})"
+        for a, b in sorted((k.split("|", 1) for k in w["fused"]), key=lambda ab: -len(ab[0]))
+    )
+    every = rf"(?:\d{{1,2}}|[{CN}两])"
     return [
+        ("not_date", re.compile(rf"(?P<void>{_alt(list(w['not_date']))})")),
+        (
+            "every_n",
+            re.compile(
+                rf"(?<![\d.第月])(?P<ev>每隔?)?(?P<en1>{every})"
+                rf"(?:\s*[-—~至到]\s*(?P<en2>{every}))?\s*(?P<enu>个月|日|天|周|星期|年)"
+                rf"(?(ev)|{PER_COUNT})"
+            ),
+        ),
         (
             "year_range",
             re.compile(rf"(?<![\d〔\[])(?P<y1>{YR})\s*[-—~至到]\s*(?P<y2>{YR})\s*年度?"),
@@ -111,6 +152,10 @@ def _patterns() -> list[tuple[str, re.Pattern[str]]]:
             re.compile(rf"(?<![\d〔\[])(?:{year}\s*|(?P<rel>{rel}))?{month}(?:\s*{day}|{mpart})?"),
         ),
         ("year", re.compile(rf"(?<![\d〔\[])(?:{year}){ypart}?")),
+        (
+            "whole_year",
+            re.compile(rf"(?P<wy>{_alt(list(w['whole_year']))})(?![级龄段])"),
+        ),
         ("relative", re.compile(rf"(?P<rel>{rel})(?P<rp>{PART_WORDS}|初|底|末)?(?:内)?")),
         ("part_of_year", re.compile(rf"(?P<py>{_alt(list(w['part_of_year']))})")),
         ("season", re.compile(r"(?P<s1>[春夏秋冬])(?:、?(?P<s2>[春夏秋冬]))?季(?!度)")),
@@ -121,8 +166,8 @@ def _patterns() -> list[tuple[str, re.Pattern[str]]]:
         (
             "day_name",
             re.compile(
-                r"(?<![\d.])(?P<m>\d{1,2})\.(?P<d>\d{1,2})(?=[\u4e00-\u9fff]{0,6}(?:日|节)"
-                r"|系列|活动|宣传)(?!\d)"
+                r"(?<![\d.])(?P<m>\d{1,2})\.(?P<d>\d{1,2})(?![\d万亿千个人元次%‰])"
+                r"(?=“?[\u4e00-\u9fff]{0,8}(?:日|节|系列|活动|宣传))"
             ),
         ),
         (
@@ -136,11 +181,18 @@ def _patterns() -> list[tuple[str, re.Pattern[str]]]:
                 rf"(?P<recx>(?<=周)[一二三四五六日天](?![次个项])|\d{{1,2}}\s*[日号]|\d{{1,2}}\s*月)?"
             ),
         ),
+        ("fused", re.compile(rf"{FUSED_NOT_AFTER}(?P<fu>{fused})")),
         (
             "duration",
             re.compile(
-                rf"(?<![第每\d{CN}])(?P<dn>\d{{1,3}}|[{CN}两]{{1,3}}|半)(?P<dg>个)?(?P<du>年|月|周|星期|天|小时)"
+                rf"(?<![第每\d.{CN}])(?P<dn>\d{{1,3}}|[{CN}两]{{1,3}}|半)(?P<dg>个)?(?P<du>年|月|周|星期|天|小时)"
                 r"(?P<dx>以内|之内|内|来)?"
+            ),
+        ),
+        (
+            "named_period",
+            re.compile(
+                rf"(?P<np>{_alt(list(w['named_period']))}|(?:{_alt(list(w['activity']))})期间)"
             ),
         ),
         ("bare_day", re.compile(rf"(?<![\d月])(?P<d>{NUM2})\s*[日号]")),
@@ -205,20 +257,29 @@ def find_atoms(text: str) -> list[Hit]:
         if h.start >= last_end:
             out.append(h)
             last_end = h.end
-    return out
+    return [h for h in out if h.kind != "void"]
 
 
 def _atom(kind: str, m: re.Match[str], text: str, words: dict) -> Hit | None:
     s, e = m.span()
     g = m.groupdict()
+    if kind == "not_date":
+        return Hit(s, e, "void")
     if kind == "year_range":
-        return Hit(
-            s,
-            e,
-            "range",
-            [Point(year=_year_of(g["y1"])), Point(year=_year_of(g["y2"]))],
-            type="range",
-        )
+        y1, y2 = _year_of(g["y1"]), _year_of(g["y2"])
+        if y2 == "XXXX" and y1.endswith("XX"):
+            y2 = y1  # 20__-xx年: the xx closes a range that 20__ opened
+        return Hit(s, e, "range", [Point(year=y1), Point(year=y2)], type="range")
+    if kind == "every_n":
+        return _every(m)
+    if kind == "whole_year":
+        return Hit(s, e, "whole_year", value=words["whole_year"][g["wy"]])
+    if kind == "fused":
+        word = next(k for k in words["fused"] if k.startswith(g["fu"] + "|")
+                    and text.startswith(k.split("|", 1)[1], e))
+        return Hit(s, e, "recurrence", value=words["fused"][word], type="recurrence")
+    if kind == "named_period":
+        return Hit(s, e, "named_period", value=None)
     if kind == "month_range":
         a, b = small_number(g["m1"]), small_number(g["m2"])
         if not a or not b or not a < b <= 12:
@@ -245,6 +306,8 @@ def _atom(kind: str, m: re.Match[str], text: str, words: dict) -> Hit | None:
         if p is None:
             return None
         typ = "part_of_year" if p.sub else "point"
+        if p.part in ("上旬", "中旬", "下旬", "初"):
+            typ = "range"  # 1月下旬 is the days 21 to the end
         return Hit(s, e, "point", [p], type=typ)
     if kind == "relative":
         p = Point(rel=int(words["relative"][g["rel"]]))
@@ -285,6 +348,19 @@ def _atom(kind: str, m: re.Match[str], text: str, words: dict) -> Hit | None:
     return None
 
 
+def _every(m: re.Match[str]) -> Hit | None:
+    """每3天, 2-3日一次, 一日拖二次: a recurrence whose period is written with a number."""
+    g = m.groupdict()
+    letter = {"日": "D", "天": "D", "周": "W", "星期": "W", "个月": "M", "年": "Y"}[g["enu"]]
+    lo = small_number(g["en1"])
+    hi = small_number(g["en2"]) if g["en2"] else None
+    if not lo or (g["en2"] and (not hi or hi <= lo)):
+        return None
+    value = f"P{_num(lo)}{letter}"
+    return Hit(m.start(), m.end(), "recurrence", value=value, type="recurrence",
+               value_max=f"P{hi}{letter}" if hi else None)
+
+
 def _duration(m: re.Match[str], text: str) -> Hit | None:
     g = m.groupdict()
     unit, n = g["du"], g["dn"]
@@ -295,9 +371,14 @@ def _duration(m: re.Match[str], text: str) -> Hit | None:
         return None
     if unit == "周" and after in "年岁":
         return None
+    if n == "一" and text[m.start() - 1 : m.start()] == "的":
+        return None  # 机遇的一年: "a year", not a duration
     value = 0.5 if n == "半" else small_number(n)
     if not value:
         return None
+    cue = _alt(list(_words()["value_cue"]))
+    if re.search(rf"(?:{cue})\s*$", text[max(0, m.start() - 4) : m.start()]):
+        return None  # 不超过9天, 控制在8天以内: the value of a target, not a date
     if unit == "小时":
         return Hit(m.start(), m.end(), "duration", value=f"PT{_num(value)}H", type="duration")
     letter = {"年": "Y", "月": "M", "周": "W", "星期": "W", "天": "D"}[unit]
@@ -344,8 +425,8 @@ def combine(atoms: list[Hit], text: str) -> list[Hit]:
             continue
         if h.kind in ("point", "range"):
             rest = text[h.end : h.end + 3]
-            if rest.startswith("前后"):
-                h.end += 2  # 春节前后: around, still a point
+            if rest.startswith(("前后", "同期", "期间")):
+                h.end += 2  # 春节前后, 去年同期, 春节期间: time nouns that keep it a point
             elif (m := DEADLINE.match(rest)) and h.kind == "point":
                 h.type = "deadline"
                 h.end += m.end()
@@ -382,15 +463,22 @@ class DateItem:
     type: str
     value: str | None
     year_source: str
+    value_max: str | None = None
 
 
 def extract(
-    text: str, *, quiet: list[tuple[int, int]] = (), title_year: str | None = None
+    text: str,
+    *,
+    quiet: list[tuple[int, int]] = (),
+    title_year: str | None = None,
+    kind_at: Callable[[int], str] | None = None,
 ) -> list[DateItem]:
     """The time expressions of one document's folded text, normalized.
 
     ``quiet`` ranges (a site's series heading) hold dates that resolve no others;
-    ``title_year`` is the year of the document's own title, if any.
+    ``title_year`` is the year of the document's own title, if any; ``kind_at(i)`` the
+    kind of the section at ``i`` (in a report, a whole-year word is the scope of what
+    was done).
     """
     hits = combine(find_atoms(text), text)
     quoted = [(m.start(), m.end()) for m in re.finditer(r"《[^《》\n]{0,80}》", text)]
@@ -400,16 +488,23 @@ def extract(
     for h in hits:
         inside = any(a <= h.start < b for a, b in [*quiet, *quoted])
         explicit = [p.year for p in h.points if p.year]
-        if h.kind in ("recurrence", "duration", "plan_period"):
+        if h.kind in ("recurrence", "duration", "plan_period", "named_period"):
             source = "explicit" if h.kind == "plan_period" else "none"
-            items.append(DateItem(h.start, h.end, h.type, h.value, source))
+            items.append(DateItem(h.start, h.end, h.type, h.value, source, h.value_max))
+            continue
+        if h.kind == "whole_year":
+            report = kind_at is not None and kind_at(h.start) == "report"
+            items.append(_whole_year(h, text, anchor or "XXXX", report))
             continue
         relative = any(p.rel is not None for p in h.points)
         if explicit:
             year, source = explicit[0], "explicit"
-        elif relative and (anchor or context):
-            # 今年/去年 count from the year the document is written in, not the last year named
+        elif relative:
+            # 今年/去年 count from the year the document is written in (its title or opening
+            # year), not the last year named; failing that, the last year named before
             year, source = anchor or context or "XXXX", "document"
+        elif STANDING.search(CLAUSE_END.split(text[h.end : h.end + 30], 1)[0]):
+            year, source = "XXXX", "none"  # 年底科室不评先进: a standing rule, no one year
         elif context is not None:
             year, source = context, "document"
         else:
@@ -421,6 +516,22 @@ def extract(
         if explicit and not inside and explicit[-1] != "XXXX":
             context = explicit[-1]
     return items
+
+
+def _whole_year(h: Hit, text: str, year: str, report: bool = False) -> DateItem:
+    """全年, 年内: the frame of a count (P1Y), a completion (deadline) or a scope (point);
+    in a report section always the scope of what was done."""
+    if report:
+        return DateItem(h.start, h.end, "point", year, "document")
+    clause = CLAUSE_END.split(text[h.end : h.end + 40], 1)[0]
+    before = text[max(0, h.start - 2) : h.start]
+    counted = re.search(COUNT, clause) and not re.search(r"了|已|共|累计", clause)
+    if FRAME.search(clause) or counted:
+        return DateItem(h.start, h.end, "recurrence", "P1Y", "none")
+    if h.value == "within" and not TOTAL.match(clause) and not before.endswith(("共", "累计")):
+        if COMPLETE.match(clause) or not re.search(r"[\d%]", clause):
+            return DateItem(h.start, h.end, "deadline", f"../{year}-12-31", "document")
+    return DateItem(h.start, h.end, "point", year, "document")
 
 
 def _opening_year(hits: list[Hit], quiet: list[tuple[int, int]],
@@ -443,7 +554,10 @@ def _shift(year: str, rel: int | None) -> str:
     return str(int(year) + rel)
 
 
-def _last_day(year: str, month: int) -> int:
+def _last_day(year: str, month: int) -> int | None:
+    """The month's last day; None for February of an unknown year (28 or 29)."""
+    if month == 2 and not year.isdigit():
+        return None
     return calendar.monthrange(int(year) if year.isdigit() else 2001, month)[1]
 
 
@@ -485,10 +599,10 @@ def _bounds(p: Point, year: str) -> tuple[str, str, str] | None:
             "下旬": (21, end),
             "底": (end, end),
         }[p.part]
-        if lo == hi:
-            v = f"{ym}-{lo:02d}"
-            return v, v, v
-        return f"{ym}-{lo:02d}/{ym}-{hi:02d}", f"{ym}-{lo:02d}", f"{ym}-{hi:02d}"
+        last = f"{ym}-{hi:02d}" if hi else ym  # February of an unknown year: month precision
+        if lo == hi or (p.part == "底" and hi is None):
+            return last, last, last
+        return f"{ym}-{lo:02d}/{last}", f"{ym}-{lo:02d}", last
     return ym, ym, ym
 
 
