@@ -26,6 +26,8 @@ REQUIRED = {
     "unit_heads.tsv": ("id", "type", "word"),
     "unit_roles.tsv": ("id", "position", "role", "priority", "pattern", "keep", "bare"),
     "indicators.tsv": ("id", "canonical", "direction", "priority", "pattern"),
+    "audit_periods.tsv": ("id", "tense", "period", "years", "priority", "pattern"),
+    "audit_skip.tsv": ("id", "pattern"),
 }
 CHOICES = {
     "scope": {"line", "tail"},
@@ -38,6 +40,9 @@ CHOICES = {
     "role": {"lead", "responsible", "cooperating", "supervising", "authority", "report_to",
              "other"},
     "type": {"suffix", "word", "whole", "exclude", "bare", "prefix", "stop"},
+    "tense": {"past", "future", "auto"},
+    "period": {"annual", "multi_year", "auto"},
+    "years": {"prev", "this", "next", "last5", "next5", "plan", "upto", "year"},
     "group": {"recurrence", "part_of_year", "season", "holiday", "plan_period", "relative"},
 }
 
