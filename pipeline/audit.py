@@ -484,9 +484,25 @@ def _figures_of(r: dict[str, Any]) -> list[Figure]:
             quantity=quantity,
             year=y,
         )
+        _range(f)
         f.mentions = [_mention(f)]
         out.append(f)
-    return out
+    # 国内生产总值增长6.5%－7% read also as 国内生产总值增长6.5%: the part inside the whole goes
+    return [f for f in out if not any(
+        g is not f and g.span[0] <= f.span[0] and f.span[1] <= g.span[1]
+        and (g.span[1] - g.span[0]) > (f.span[1] - f.span[0]) for g in out)]
+
+
+RANGE = re.compile(r"(\d+(?:\.\d+)?)\s*[%％]\s*[-－—~～至到]\s*(\d+(?:\.\d+)?)\s*[%％]")
+
+
+def _range(f: Figure) -> None:
+    """6.5%－7%: a range whose first bound carries its own % sign."""
+    m = RANGE.search(f.text)
+    if m and f.unit == "%" and f.comparator != "range":
+        low, high = float(m.group(1)), float(m.group(2))
+        if low < high and f.value in (low, high):
+            f.comparator, f.value, f.value_max = "range", low, high
 
 
 def _mention(f: Figure) -> dict[str, Any]:
