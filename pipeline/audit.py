@@ -412,6 +412,7 @@ def _figures_of(r: dict[str, Any]) -> list[Figure]:
             continue
         if BASELINE_AFTER.match(simplified[e : e + 6]):
             continue
+        tagged_at = s
         s = _phrase(simplified, s, e, t["indicator"])
         lo = max((text.rfind(c, 0, s) for c in SENTENCE_END), default=-1) + 1
         hi = min(
@@ -424,10 +425,7 @@ def _figures_of(r: dict[str, Any]) -> list[Figure]:
             hi -= 1
         line_start, _, chapter = next((ln for ln in lines if ln[0] <= s <= ln[1]), (0, 0, None))
         # the figure's own number: the cue must stand before it, not inside its phrase
-        numbers = list(re.finditer(r"(?:[\d.]+|[〇一二三四五六七八九十百千万_]+)", simplified[s:e]))
-        number_at = s + (numbers[-1].start() if numbers else e - s)
-        if FROM_TO.search(simplified[s:number_at]) is None and numbers:
-            number_at = s + numbers[0].start()
+        number_at = s + _value_at(simplified[s:e], t["value"])
         period = _last_cue(simplified[lo:number_at], y, base + lo)
         if period is None and not DIRECTIVE.search(simplified[lo:number_at]):
             period = _last_cue(simplified[line_start:lo], y, base + line_start)
@@ -446,9 +444,11 @@ def _figures_of(r: dict[str, Any]) -> list[Figure]:
         figure_kind = "actual" if period.tense == "past" else "target"
         if period.tense == "future" and t["kind"] == "actual" and period is chapter:
             figure_kind = "actual"  # a report section under a plan heading keeps the tagger's word
-        indicator = t["indicator"]
+        indicator = simplified[s:tagged_at] + t["indicator"]  # with what widening put back
+        indicator = _respectively(simplified, lo, number_at, indicator)
         own = LINK_WORDS.sub("", re.sub(r"[\d.%％]+", "", indicator))
-        rid, name, direction = canonical(indicator, t["text"])
+        listed = "分别" in simplified[lo:number_at]  # the phrase may name the other subjects
+        rid, name, direction = canonical(indicator, "" if listed else simplified[s:e])
         if rid is None and len(own) < 2:  # 国内生产总值达到39.8万亿元,比上年增长10.3%
             rid, name, direction = canonical(_subject(_lead_in(text, s) + indicator))
         before = simplified[lo:number_at]
@@ -489,8 +489,9 @@ def _figures_of(r: dict[str, Any]) -> list[Figure]:
         out.append(f)
     # 国内生产总值增长6.5%－7% read also as 国内生产总值增长6.5%: the part inside the whole goes
     return [f for f in out if not any(
-        g is not f and g.span[0] <= f.span[0] and f.span[1] <= g.span[1]
-        and (g.span[1] - g.span[0]) > (f.span[1] - f.span[0]) for g in out)]
+        g is not f and g.comparator == "range" and g.span[0] <= f.span[0]
+        and f.span[1] <= g.span[1] and (g.span[1] - g.span[0]) > (f.span[1] - f.span[0])
+        for g in out)]
 
 
 RANGE = re.compile(r"(\d+(?:\.\d+)?)\s*[%％]\s*[-－—~～至到]\s*(\d+(?:\.\d+)?)\s*[%％]")
@@ -503,6 +504,45 @@ def _range(f: Figure) -> None:
         low, high = float(m.group(1)), float(m.group(2))
         if low < high and f.value in (low, high):
             f.comparator, f.value, f.value_max = "range", low, high
+
+
+def _respectively(text: str, lo: int, at: int, indicator: str) -> str:
+    """单位国内生产总值能耗和二氧化碳排放分别降低16%和17%: the n-th figure measures the
+    n-th subject. Where subjects and figures do not pair up, the list is left whole (and
+    matches only what names the same list)."""
+    k = text.rfind("分别", lo, at)
+    if k == -1:
+        return indicator
+    start = max(text.rfind(c, lo, k) for c in "，,；;：:") + 1
+    start = max(start, lo)
+    subjects = [x for x in re.split(r"[和、与及]", text[start:k]) if x]
+    verb = re.split(r"[\d]", text[k + 2 : at + 1])[0]
+    end = min((i for i in (text.find(c, at) for c in "，,。；;") if i != -1), default=len(text))
+    numbers = [m.start() + k for m in re.finditer(r"\d+(?:\.\d+)?", text[k:end])
+               if not text[k + m.end() : k + m.end() + 1] == "年"]
+    if at not in numbers or len(numbers) != len(subjects):
+        return indicator
+    return subjects[numbers.index(at)] + verb
+
+
+def _value_at(phrase: str, value: float | None = None) -> int:
+    """Where the figure's own number starts in its phrase: the one that gives its value,
+    else not a year (2015年国内生产总值…), not a numeral inside a word (二氧化碳, 五年), the
+    B of 由A提高到B."""
+    arabic = [m for m in re.finditer(r"\d+(?:\.\d+)?|_{2,}", phrase)
+              if not phrase[m.end() :].startswith("年")]
+    if value is not None:
+        same = [m for m in arabic if m.group()[0].isdigit() and any(
+            abs(float(m.group()) * k - value) <= 1e-9 * max(1.0, abs(value))
+            for k in (1, 1e3, 1e4, 1e8, 1e12))]
+        if same:
+            return same[-1].start()
+    if arabic:
+        last = arabic[-1]
+        return last.start() if FROM_TO.search(phrase[: last.start()]) else arabic[0].start()
+    chinese = [m for m in re.finditer(r"[〇零一二两三四五六七八九十百千万亿]+", phrase)
+               if not phrase[m.end() :].startswith("年")]
+    return chinese[-1].start() if chinese else len(phrase)
 
 
 def _mention(f: Figure) -> dict[str, Any]:
@@ -682,13 +722,15 @@ def _qualifier(f: Figure) -> str:
 
 
 def _words(indicator: str) -> str:
-    return LINK_WORDS.sub("", VERB_TAIL.sub("", re.sub(r"[\s\d.%％]+", "", indicator)))
+    """An indicator's words without years, figures, modal words and verbs."""
+    w = re.sub(r"\d{4}年(?:底|末)?|[\s\d.%％]+", "", indicator)
+    w = re.sub(r"(?:将|要|拟|预计|力争|确保|争取|继续|再)+$", "", w)
+    return LINK_WORDS.sub("", VERB_TAIL.sub("", w))
 
 
 def _head(words: str) -> str:
     """The measure head of a wording: its last two characters once verbs are gone."""
-    w = VERB_TAIL.sub("", re.sub(r"[\s\d.%％]+", "", words))
-    return w[-2:]
+    return _words(words)[-2:]
 
 
 def _same_measure(t: Figure, a: Figure) -> tuple[float, str] | None:
