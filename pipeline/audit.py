@@ -404,7 +404,6 @@ def _figures_of(r: dict[str, Any]) -> list[Figure]:
         simplified = text
     y = document_year(r)
     lines = _contexts(r, y)
-    doc_report = r.get("kind") == "report"
     out = []
     for t in r["targets"]:
         s, e = t["span"][0] - base, t["span"][1] - base
@@ -435,8 +434,7 @@ def _figures_of(r: dict[str, Any]) -> list[Figure]:
             if y is None:
                 period = Period("annual", None, None, "past" if past else "future")
             elif past:
-                yy = y if doc_report or r.get("kind") != "mixed" else y - 1
-                period = Period("annual", yy, yy, "past")
+                period = Period("annual", y, y, "past")  # a 总结 speaks for its own year
             else:
                 period = Period("annual", y, y, "future")
         else:
@@ -967,52 +965,93 @@ def to_json(rows: list[Row]) -> str:
     return json.dumps([asdict(r) for r in rows], ensure_ascii=False, indent=2)
 
 
+ROW_COLUMNS = [
+    "indicator", "verdict", "target_text", "comparator", "value", "value_max", "unit",
+    "actual_text", "actual_value", "actual_unit", "reason", "match", "target_path",
+    "target_span", "actual_path", "actual_span", "period", "period_start", "deadline",
+    "period_cue", "tolerance", "report", "mentions",
+]
+EVIDENCE_COLUMNS = ["row", "indicator", "verdict", "side", "text", "path", "span", "sentence"]
+
+
+def _cells(r: Row) -> list[Any]:
+    a = r.actual or {}
+    return [
+        r.indicator,
+        r.verdict,
+        r.target["text"],
+        r.target["comparator"],
+        r.target["value"],
+        r.target["value_max"],
+        r.target["unit"],
+        a.get("text"),
+        a.get("value"),
+        a.get("unit"),
+        r.reason,
+        f"{r.match.get('how')}:{r.match.get('score')}",
+        r.target["path"],
+        "{}-{}".format(*r.target["span"]),
+        a.get("path"),
+        "{}-{}".format(*a["span"]) if a else None,
+        r.period.get("kind"),
+        r.period.get("start"),
+        r.period.get("deadline"),
+        r.period.get("cue"),
+        r.tolerance.get("rule"),
+        r.report,
+        len(r.evidence) or 1,
+    ]
+
+
+def _evidence(rows: list[Row]) -> list[list[Any]]:
+    """Every quote a row stands on: each mention of the target, the actual, rival figures."""
+    out = []
+    for n, r in enumerate(rows, 1):
+        mentions = r.evidence or [r.target]
+        for m in mentions:
+            out.append([n, r.indicator, r.verdict, "target", m["text"], m["path"],
+                        "{}-{}".format(*m["span"]), m["sentence"]])
+        for side, f in [("actual", r.actual), *(("rival", o) for o in r.match.get("others", []))]:
+            if f:
+                out.append([n, r.indicator, r.verdict, side, f["text"], f["path"],
+                            "{}-{}".format(*f["span"]), f["sentence"]])
+    return out
+
+
 def to_csv(rows: list[Row]) -> str:
     buf = io.StringIO()
     w = csv.writer(buf)
-    w.writerow(
-        [
-            "indicator",
-            "verdict",
-            "target_text",
-            "comparator",
-            "value",
-            "value_max",
-            "unit",
-            "actual_text",
-            "actual_value",
-            "actual_unit",
-            "reason",
-            "match",
-            "target_path",
-            "target_span",
-            "actual_path",
-            "actual_span",
-        ]
-    )
+    w.writerow(ROW_COLUMNS)
     for r in rows:
-        a = r.actual or {}
-        w.writerow(
-            [
-                r.indicator,
-                r.verdict,
-                r.target["text"],
-                r.target["comparator"],
-                r.target["value"],
-                r.target["value_max"],
-                r.target["unit"],
-                a.get("text"),
-                a.get("value"),
-                a.get("unit"),
-                r.reason,
-                f"{r.match.get('how')}:{r.match.get('score')}",
-                r.target["path"],
-                "{}-{}".format(*r.target["span"]),
-                a.get("path"),
-                "{}-{}".format(*a["span"]) if a else None,
-            ]
-        )
+        w.writerow(_cells(r))
     return buf.getvalue()
+
+
+def to_xlsx(rows: list[Row], path: str | Path) -> None:
+    """A workbook with a sheet of rows and a sheet of the evidence (every quote, with its
+    file and span). Needs openpyxl."""
+    try:
+        from openpyxl import Workbook
+    except ImportError:
+        raise ImportError("--format xlsx needs the openpyxl package "
+                          "(pip install openpyxl)") from None
+    wb = Workbook()
+    sheet = wb.active
+    sheet.title = "rows"
+    sheet.append(ROW_COLUMNS)
+    for r in rows:
+        sheet.append(_cells(r))
+    sheet.freeze_panes = "A2"
+    ev = wb.create_sheet("evidence")
+    ev.append(EVIDENCE_COLUMNS)
+    for line in _evidence(rows):
+        ev.append(line)
+    ev.freeze_panes = "A2"
+    out = Path(path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(out.name + ".part")
+    wb.save(tmp)
+    tmp.replace(out)
 
 
 def to_table(rows: list[Row]) -> str:
@@ -1026,6 +1065,19 @@ def to_table(rows: list[Row]) -> str:
     counts = {v: sum(r.verdict == v for r in rows) for v in VERDICTS}
     lines.append(", ".join(f"{n} {v}" for v, n in counts.items()))
     return "\n".join(lines)
+
+
+def _when(r: Row) -> str:
+    """The period, report and mentions of a row, in a few words."""
+    p = r.period
+    words = [p.get("kind") or ""]
+    if p.get("deadline") is not None:
+        words.append(f"deadline {p['deadline']}")
+    if r.report:
+        words.append(f"report {Path(r.report).name}")
+    if len(r.evidence) > 1:
+        words.append(f"{len(r.evidence)} mentions")
+    return ", ".join(w for w in words if w)
 
 
 def _cut(s: str, n: int) -> str:
@@ -1054,6 +1106,7 @@ table{border-collapse:collapse;width:100%}
 td,th{border:1px solid #ccc;padding:.4em;vertical-align:top}
 mark{background:#ffe066}.met{background:#d3f9d8}.exceeded{background:#a5d8ff}
 .not_met{background:#ffc9c9}.no_evidence{background:#e9ecef}.unclear{background:#fff3bf}
+.not_due{background:#e5dbff}
 .src{color:#666;font-size:.85em}"""
     counts = ", ".join(f"{sum(r.verdict == v for r in rows)} {v}" for v in VERDICTS)
     out = [
@@ -1077,7 +1130,8 @@ mark{background:#ffe066}.met{background:#d3f9d8}.exceeded{background:#a5d8ff}
         )
         out.append(
             f"<tr><td>{html.escape(r.indicator)}</td>"
-            f"<td class='{r.verdict}'><b>{r.verdict}</b><br>{html.escape(r.reason)}</td>"
+            f"<td class='{r.verdict}'><b>{r.verdict}</b><br>{html.escape(r.reason)}"
+            f"<div class='src'>{html.escape(_when(r))}</div></td>"
             f"<td>{target_cell}</td><td>{actual_cell}</td></tr>"
         )
     out.append("</table></body></html>")
