@@ -83,7 +83,7 @@ CHANGE = re.compile(r"(?:增长|增速|增幅|下降|降低|减少|上涨|涨幅
 FLOW = re.compile(r"新增|累计|减少|增加(?!到|至)|建成|建设|改造|完成|转移|退出|压减|淘汰|解决|"
                   r"脱贫|搬迁|培训|减税|降费|发放|投资|安排|造林|下降|降低")
 DURATIONS = ("分钟", "小时", "天", "日", "周", "个月", "岁", "年")
-AVERAGE = re.compile(r"年均|平均每年|每年平均|连年|五年总体|多年")
+AVERAGE = re.compile(r"年均|平均每年|每年平均|连年|五年总体|多年|一直|历年")
 # the A of 由A提高到B is where a change starts, no figure to judge
 TO = r"(?:提高|增加|提升|下降|降低|降|增|上升|扩大|减少|缩小|升)[到至]"
 BASELINE_AFTER = re.compile(r"^\s*(?:的水平)?" + TO)
@@ -450,7 +450,9 @@ def _figures_of(r: dict[str, Any]) -> list[Figure]:
         if rid is None and len(own) < 2:  # 国内生产总值达到39.8万亿元,比上年增长10.3%
             rid, name, direction = canonical(_subject(_lead_in(text, s) + indicator))
         before = simplified[lo:number_at]
-        quantity = _quantity(name or simplified[s:number_at], before, t["unit"])
+        quantity = _quantity(simplified[s:number_at], before, t["unit"])
+        if quantity == "level" and name:  # 国内生产总值增长…为6%以上: the table's name says
+            quantity = _quantity(name, before, t["unit"])
         clause = simplified[max(lo, number_at - 30) : number_at]
         if period.kind == "annual" and AVERAGE.search(clause):
             period.kind, period.start = "multi_year", None  # 年均1270多万人: no one year's figure
@@ -572,6 +574,7 @@ def dedupe(items: list[Figure]) -> list[Figure]:
     return out
 
 
+VERDICT_WORDS = re.compile(r"目标|完成|实现|未能|没有|保持|稳定|下降|上涨|回落")
 FIGURE = re.compile(
     r"(?:达到|达|为|超过|突破|比上年|比去年|同比|较上年|上年|全年)|[\d.,%％‰]+[万亿千]*"
     r"[元人斤吨个项家名次户亩]*|[,，、;；:：\s]"
@@ -594,6 +597,7 @@ def qualitative(records: Iterable[dict[str, Any]], rid: str) -> tuple[str, list[
     from .normalize import to_simplified
 
     pattern = next(p for p, i, _, _, _ in _indicators() if i == rid)
+    found = []
     for r in records:
         base, original = r["span"][0], r["text_original"]
         for sec in r["sections"]:
@@ -603,8 +607,11 @@ def qualitative(records: Iterable[dict[str, Any]], rid: str) -> tuple[str, list[
             simp = to_simplified(original[a:b])
             for m in re.finditer(r"[^。;；!?！？\n]+", simp):
                 if pattern.search(m.group()) and not re.search(r"\d", m.group()):
-                    return m.group().strip(), [base + a + m.start(), base + a + m.end()]
-    return None
+                    found.append((m.group().strip(), [base + a + m.start(), base + a + m.end()]))
+    # 预期增长目标未能实现 says more than 清理规范进出口环节收费
+    if not found:
+        return None
+    return max(found, key=lambda f: len(set(VERDICT_WORDS.findall(f[0]))))
 
 
 def convert(value: float, unit: str | None, to: str | None) -> float | None:
@@ -753,6 +760,8 @@ def _same_measure(t: Figure, a: Figure) -> tuple[float, str] | None:
 def _same_period(t: Figure, a: Figure) -> bool:
     if t.period.end is not None and a.period.end is not None and t.period.end != a.period.end:
         return False
+    if t.period.kind == "annual" and a.period.kind != "annual":
+        return False  # 粮食产量连年稳定在…: no one year's figure
     if t.quantity == "level":
         return True
     return t.period.kind == a.period.kind

@@ -363,3 +363,21 @@ def test_a_hospital_plan_against_its_year_end_summary():
     for target, want in KANGNING.items():
         assert got[target] == want, target
     assert not any("31.2万人次" in t or "420张" in t for t in got)  # 2024's results
+
+
+def test_a_report_that_speaks_only_in_words_is_quoted(reports):
+    trade = next(r for r in gov_audit("2015->2016") if r.target["canonical"] == "trade")
+    assert trade.verdict == "unclear" and "预期增长目标未能实现" in trade.reason
+    cpi = next(r for r in gov_audit("2011->2012") if r.target["canonical"] == "cpi")
+    assert cpi.verdict == "unclear" and "物价调控目标没有完成" in cpi.reason
+
+
+@pytest.mark.parametrize(("report", "plan", "verdict"), [
+    # the number of a plan is no figure; 一直 speaks of many years, not the plan's one
+    ("全院贯彻第十四个五年规划，病床使用率一直保持在90%以上。", "病床使用率达到85%以上。",
+     "no_evidence"),
+    ("病床使用率达到88%。", "落实第十四个五年规划，病床使用率达到85%以上。", "exceeded"),
+])
+def test_plan_numbers_and_always_are_read_for_what_they_are(tmp_path, report, plan, verdict):
+    (row,) = mixed(tmp_path, report, plan)
+    assert row.verdict == verdict, row.reason
