@@ -49,7 +49,7 @@ import json
 import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -83,6 +83,8 @@ CHANGE = re.compile(r"(?:增长|增速|增幅|下降|降低|减少|上涨|涨幅
 FLOW = re.compile(r"新增|累计|减少|增加(?!到|至)|建成|建设|改造|完成|转移|退出|压减|淘汰|解决|"
                   r"脱贫|搬迁|培训|减税|降费|发放|投资|安排|造林|下降|降低")
 DURATIONS = ("分钟", "小时", "天", "日", "周", "个月", "岁", "年")
+WHOLE_YEAR = re.compile(r"全年|平均")
+YEAR_END = re.compile(r"年末|年底|末")
 AVERAGE = re.compile(r"年均|平均每年|每年平均|连年|五年总体|多年|一直|历年")
 # the A of 由A提高到B is where a change starts, no figure to judge
 TO = r"(?:提高|增加|提升|下降|降低|降|增|上升|扩大|减少|缩小|升)[到至]"
@@ -225,6 +227,11 @@ def canonical(indicator: str, text: str = "") -> tuple[str | None, str | None, s
 def _period_cues() -> list[tuple[re.Pattern[str], str, str, str, int, str]]:
     return [(r.regex, r["tense"], r["period"], r["years"], int(r["priority"]), r["id"])
             for r in load("audit_periods.tsv")]
+
+
+@lru_cache(maxsize=1)
+def _words_said() -> list[tuple[re.Pattern[str], str]]:
+    return [(r.regex, r["verdict"]) for r in load("audit_words.tsv")]
 
 
 @lru_cache(maxsize=1)
@@ -592,8 +599,10 @@ def _subject(prefix: str) -> str:
     return FIGURE.sub("", prefix)[-24:]
 
 
-def qualitative(records: Iterable[dict[str, Any]], rid: str) -> tuple[str, list[int]] | None:
-    """A report-part sentence that names the indicator without any figure, if there is one."""
+def qualitative(records: Iterable[dict[str, Any]],
+                rid: str) -> tuple[str, list[int], str] | None:
+    """A report-part sentence that names the indicator without any figure (the one that
+    says most about a result), its span and file, if there is one."""
     from .normalize import to_simplified
 
     pattern = next(p for p, i, _, _, _ in _indicators() if i == rid)
@@ -607,11 +616,17 @@ def qualitative(records: Iterable[dict[str, Any]], rid: str) -> tuple[str, list[
             simp = to_simplified(original[a:b])
             for m in re.finditer(r"[^。;；!?！？\n]+", simp):
                 if pattern.search(m.group()) and not re.search(r"\d", m.group()):
-                    found.append((m.group().strip(), [base + a + m.start(), base + a + m.end()]))
+                    words = m.group()
+                    lead = len(words) - len(words.lstrip())
+                    tail = len(words.rstrip())
+                    found.append((words.strip(), [base + a + m.start() + lead,
+                                                  base + a + m.start() + tail],
+                                  r["source"]["path"]))
     # 预期增长目标未能实现 says more than 清理规范进出口环节收费
     if not found:
         return None
-    return max(found, key=lambda f: len(set(VERDICT_WORDS.findall(f[0]))))
+    best = max(found, key=lambda f: len(set(VERDICT_WORDS.findall(f[0]))))
+    return best[0], best[1], best[2]
 
 
 def convert(value: float, unit: str | None, to: str | None) -> float | None:
@@ -770,10 +785,13 @@ def _same_period(t: Figure, a: Figure) -> bool:
 def candidates(t: Figure, actuals: list[Figure]) -> list[tuple[float, str, Figure]]:
     """The actuals that measure what ``t`` measures, in its period, best first."""
     out = []
+    whole = WHOLE_YEAR.search(t.text)
     for a in actuals:
         same = _same_measure(t, a)
         if same is None or a.quantity != t.quantity or not _same_period(t, a):
             continue
+        if whole and YEAR_END.search(a.text):
+            continue  # 全年控制在5.5%以内 is not shown by 年末…降到5.5%
         score, how = same
         if convert(1.0, a.unit, t.unit) is None:
             score -= 0.5  # a figure in another unit comes last
@@ -791,7 +809,12 @@ def align(
     for t in targets:
         found = candidates(t, actuals)
         if not found:
-            out.append((t, None, {"how": None, "score": 0.0}))
+            near: dict[str, Any] = {"how": None, "score": 0.0}
+            if WHOLE_YEAR.search(t.text):
+                ends = candidates(replace(t, text=""), actuals)
+                if ends:
+                    near["year_end"] = _side(ends[0][2])
+            out.append((t, None, near))
             continue
         score, how, best = found[0]
         match: dict[str, Any] = {"how": how, "score": round(min(score, 1.0), 3)}
@@ -889,11 +912,27 @@ def judge_all(targets: list[Figure], actuals: list[Figure], report_records: list
                 reason = (f"the report states no {want} figure for {_measure(t)}"
                           + (f" (it covers {covered})" if covered is not None else "")
                           + " → no_evidence")
-        if a is None and t.canonical and (said := qualitative(report_records, t.canonical)):
-            verdict = "unclear"
-            reason = f"the report speaks of it only in words: {said[0][:60]} → unclear"
-            match = {"how": "words", "score": None, "sentence": said[0], "span": said[1]}
-        rows.append(_row(t, a, match, verdict, reason, tolerance, report))
+        if a is None and match.get("year_end"):
+            end = match["year_end"]
+            reason = (f"for a whole-year target the report gives only a year-end reading: "
+                      f"“{end['text']}” → no_evidence")
+        elif a is None and t.canonical and (said := qualitative(report_records, t.canonical)):
+            verdict = next((v for p, v in _words_said() if p.search(said[0])), "unclear")
+            if verdict == "unclear":
+                reason = f"the report speaks of it only in words: “{said[0][:60]}” → unclear"
+            else:
+                reason = (f"no figure, but the report says in words that the target was missed: "
+                          f"“{said[0][:60]}” → {verdict}")
+            match = {"how": "words", "score": None, "sentence": said[0], "span": said[1],
+                     "path": said[2]}
+        row = _row(t, a, match, verdict, reason, tolerance, report)
+        if match.get("how") == "words":  # the sentence is the evidence: quote it with its span
+            sentence, span = match["sentence"], match["span"]
+            row.actual = {"text": sentence, "span": span, "comparator": None, "value": None,
+                          "value_max": None, "unit": None, "path": match.get("path"),
+                          "sentence": sentence, "sentence_span": span, "canonical": t.canonical,
+                          "period": None, "quantity": None}
+        rows.append(row)
     return rows
 
 

@@ -28,6 +28,7 @@ REQUIRED = {
     "indicators.tsv": ("id", "canonical", "direction", "priority", "pattern"),
     "audit_periods.tsv": ("id", "tense", "period", "years", "priority", "pattern"),
     "audit_skip.tsv": ("id", "pattern"),
+    "audit_words.tsv": ("id", "verdict", "pattern"),
 }
 CHOICES = {
     "scope": {"line", "tail"},
@@ -41,6 +42,7 @@ CHOICES = {
              "other"},
     "type": {"suffix", "word", "whole", "exclude", "bare", "prefix", "stop"},
     "tense": {"past", "future", "auto"},
+    "verdict": {"not_met"},
     "period": {"annual", "multi_year", "auto"},
     "years": {"prev", "this", "next", "last5", "next5", "plan", "upto", "year"},
     "group": {"recurrence", "part_of_year", "season", "holiday", "plan_period", "relative"},
