@@ -107,6 +107,7 @@ VERB_TAIL = re.compile(
 # characters no phrase starts with: a cut first character or a dangling particle
 BAD_START = re.compile(r"^(?:的|之|时期|期间|位|镇|民|为|是|和|及|与|、)")
 HARD_BOUNDARY = "，,。；;：:、\n（()）！？!?"
+BARE = re.compile(r"^[\u4e00-\u9fff]?[约近超逾]?[\d〇一二三四五六七八九十]")
 
 
 @dataclass
@@ -372,10 +373,13 @@ def _phrase(text: str, s: int, e: int, indicator: str) -> int:
     """Where the phrase of a figure starts: a cut first character (民人均… of 城镇居民人均…)
     or a dangling 的/时期 widens it back to the clause start; the tagger's own start
     otherwise."""
-    if not (len(indicator) >= 24 or BAD_START.match(text[s:e]) or (s and text[s - 1] == "”")):
+    bare = BARE.match(text[s:e])  # 15% of 分别下降23%、15%、18%; 在70%左右
+    if not (len(indicator) >= 24 or BAD_START.match(text[s:e]) or (s and text[s - 1] == "”")
+            or bare):
         return s
     lo = s
-    while lo > 0 and s - lo < 40 and text[lo - 1] not in HARD_BOUNDARY:
+    stops = HARD_BOUNDARY.replace("、", "") if bare else HARD_BOUNDARY
+    while lo > 0 and s - lo < 40 and text[lo - 1] not in stops:
         lo -= 1
     while lo < s and (text[lo].isspace() or text[lo] in "—-－"):
         lo += 1
