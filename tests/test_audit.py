@@ -440,3 +440,19 @@ def test_headline_targets_get_the_right_figure_and_verdict(reports):
             missed.append((h["pair"], h["target_text"], row and row.verdict))
     assert len(JUDGED_LABELS["headline"]) == 65
     assert ok >= 64, missed
+
+
+def test_a_series_reads_folders_and_batch_output_like_files(tmp_path, reports):
+    from pipeline.batch import run_batch
+
+    folder = tmp_path / "reports"
+    folder.mkdir()
+    for year in (2015, 2016):
+        (folder / f"{year}.txt").write_bytes((REPORTS / f"{year}.txt").read_bytes())
+    files = audit_series([folder / "2016.txt", folder / "2015.txt"])  # any order
+    run_batch([folder / "2015.txt", folder / "2016.txt"], tmp_path / "out", workers=1)
+    for rows in (audit_series([folder]), audit_series([tmp_path / "out"])):
+        assert [(r.target["span"], r.verdict, r.report) for r in rows] == [
+            (r.target["span"], r.verdict, r.report) for r in files]
+    gdp = next(r for r in files if r.target["text"] == "国内生产总值增长7%左右")
+    assert (gdp.verdict, Path(gdp.report).name) == ("met", "2016.txt")
