@@ -129,41 +129,66 @@ def batch(inputs: tuple[Path, ...], out_dir: Path, workers: int | None, timeout:
 
 
 @main.command()
-@click.argument("plan", type=click.Path(exists=True, path_type=Path))
-@click.argument("report", required=False, type=click.Path(exists=True, path_type=Path))
-@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table",
-              show_default=True, help="How to print the verdicts.")
+@click.argument("inputs", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.option("--series", is_flag=True,
+              help="INPUTS are plans and reports of several years (files, folders or `jihua "
+                   "batch` folders): each target is judged against the report on its deadline "
+                   "year.")
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv", "xlsx"]),
+              default="table", show_default=True,
+              help="How to write the verdicts (xlsx needs openpyxl and -o).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
               help="Write the verdicts here instead of standard output.")
 @click.option("--html", "html_file", type=click.Path(dir_okay=False, path_type=Path),
               help="Also write a self-contained HTML report with the source sentences.")
-def audit(plan: Path, report: Path | None, fmt: str, output: Path | None,
-          html_file: Path | None) -> None:
-    """Compare each target of PLAN with what REPORT says was achieved.
+@click.option("--tolerance", "tolerances", multiple=True, metavar="0.3pp|3%",
+              help="How far a 左右 or plain target may be missed and still be met: NNpp in "
+                   "percentage points for % figures (default 0.3pp), NN% as a share of the "
+                   "target for other units (default 3%). Floors and ceilings have none.")
+def audit(inputs: tuple[Path, ...], series: bool, fmt: str, output: Path | None,
+          html_file: Path | None, tolerances: tuple[str, ...]) -> None:
+    """Compare each target of a plan with what a report says was achieved.
 
-    PLAN and REPORT are files or `jihua batch` output folders; with PLAN alone, one mixed
-    document (a 总结 with its next-year plan) is audited against itself. Verdicts: met,
-    exceeded, not_met, no_evidence, unclear.
+    INPUTS: PLAN [REPORT], files or `jihua batch` output folders; with PLAN alone, one mixed
+    document (a 总结 with its next-year plan) is audited against itself. With --series, any
+    number of plans and reports of several years. Verdicts: met, exceeded, not_met, not_due
+    (the deadline lies after what the report covers), no_evidence, unclear.
     """
     from . import audit as auditing
 
+    if not series and len(inputs) > 2:
+        raise click.UsageError("give PLAN [REPORT], or --series for more documents")
+    if fmt == "xlsx" and output is None:
+        raise click.UsageError("--format xlsx writes a file: give -o FILE.xlsx")
     try:
-        rows = auditing.audit(plan, report)
+        tolerance = auditing.Tolerance.parse(tolerances)
+        if series:
+            rows = auditing.audit_series(inputs, tolerance)
+        else:
+            rows = auditing.audit(inputs[0], inputs[1] if len(inputs) > 1 else None, tolerance)
     except (ValueError, OSError) as exc:
         raise click.ClickException(str(exc)) from exc
-    text = {"table": auditing.to_table, "json": auditing.to_json,
-            "csv": auditing.to_csv}[fmt](rows)
-    if output:
-        output.parent.mkdir(parents=True, exist_ok=True)
-        tmp = output.with_name(output.name + ".part")
-        tmp.write_text(text + ("" if text.endswith("\n") else "\n"), encoding="utf-8")
-        tmp.replace(output)
+    if fmt == "xlsx":
+        assert output is not None
+        try:
+            auditing.to_xlsx(rows, output)
+        except ImportError as exc:
+            raise click.ClickException(str(exc)) from exc
     else:
-        click.echo(text)
+        text = {"table": auditing.to_table, "json": auditing.to_json,
+                "csv": auditing.to_csv}[fmt](rows)
+        if output:
+            output.parent.mkdir(parents=True, exist_ok=True)
+            tmp = output.with_name(output.name + ".part")
+            tmp.write_text(text + ("" if text.endswith("\n") else "\n"), encoding="utf-8")
+            tmp.replace(output)
+        else:
+            click.echo(text)
     if html_file:
-        title = f"jihua audit: {plan.name}" + (f" against {report.name}" if report else "")
+        names = " against ".join(p.name for p in inputs[:2]) if not series else \
+            f"series of {len(inputs)}"
         html_file.parent.mkdir(parents=True, exist_ok=True)
-        html_file.write_text(auditing.to_html(rows, title), encoding="utf-8")
+        html_file.write_text(auditing.to_html(rows, f"jihua audit: {names}"), encoding="utf-8")
 
 
 @main.group("db")

@@ -27,6 +27,9 @@ REQUIRED = {
     "unit_heads.tsv": ("id", "type", "word"),
     "unit_roles.tsv": ("id", "position", "role", "priority", "pattern", "keep", "bare"),
     "indicators.tsv": ("id", "canonical", "direction", "priority", "pattern"),
+    "audit_periods.tsv": ("id", "tense", "period", "years", "priority", "pattern"),
+    "audit_skip.tsv": ("id", "pattern"),
+    "audit_words.tsv": ("id", "verdict", "pattern"),
 }
 CHOICES = {
     "scope": {"line", "tail"},
@@ -41,6 +44,10 @@ CHOICES = {
     "type": {"suffix", "word", "whole", "exclude", "bare", "prefix", "stop"},
     "group": {"recurrence", "part_of_year", "season", "holiday", "plan_period", "relative",
               "whole_year", "fused", "named_period", "not_date", "value_cue", "activity"},
+    "tense": {"past", "future", "auto"},
+    "verdict": {"not_met"},
+    "period": {"annual", "multi_year", "auto"},
+    "years": {"prev", "this", "next", "last5", "next5", "plan", "upto", "year"},
 }
 
 
