@@ -117,7 +117,8 @@ UNITS = json.loads((ROOT / "tests" / "cases" / "units.json").read_text(encoding=
 @pytest.mark.parametrize("case", UNITS, ids=[c["id"] for c in UNITS])
 def test_units_and_roles(case):
     doc = document(f"一、工作任务\n{case['text']}")
-    assert [[u["name"], u["role"]] for u in doc["units"]] == case["expected"], case["comment"]
+    got = [[u["name"], u["role"], *([u["split"]] if u["split"] else [])] for u in doc["units"]]
+    assert got == case["expected"], case["comment"]
 
 
 def test_phases_have_ordinals_names_and_periods():
