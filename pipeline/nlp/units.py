@@ -211,6 +211,8 @@ def _is_head(word: str) -> bool:
         return True
     if word[:1] == "各" and (word[1:] in heads.get("bare", ()) or word[1:].endswith(_suffixes())):
         return True  # 各村, 各科, 各班 (one word to jieba)
+    if "各" in word[1:] and word not in _dictionary():
+        return False  # 监督各科: jieba's guess glued a verb to 各科
     return word.endswith(_suffixes()) and HAN.match(word) is not None and word not in _not_heads()
 
 
@@ -326,6 +328,8 @@ def candidates(
             if _is_head(word) and words[k][:1] in ADMIN and len(words[k]) > 2:
                 break  # 市委 | 市政府: a whole name starts here
             whole = words[j] in heads.get("whole", ()) and word not in heads["prefix"]
+            # 监督|各科: a verb before 各 is what is done to the units, not part of their name
+            whole = whole or (words[k][:1] == "各" and _lexicon().get(word) in ("v", "vn", "vd"))
             if word in HARD_STOPS or whole:
                 break  # 调整|医院感染管理委员会; 适龄儿童|国家
             keep = _can_name(word) or (len(word) if committee and _in_committee_name(word) else 0)
@@ -547,7 +551,11 @@ def _role(text: str, s: int, e: int, name: str) -> tuple[str, str]:
             continue  # 设立了人民医院和中医院2个党委: where a body is set up, not the body
         if rid in DEFER:  # 配合X开展测评: X's own act, where stated, gives its role
             own = _first_after_role(after)
-            return (own[0], rid) if own else (role, rid)
+            if own:
+                return own[0], rid
+            if rid in ("control", "encourage") and _names_next(after.lstrip("“\"")):
+                continue  # 推动党支部“五化”建设: X names whose work it is, X does not act
+            return role, rid
         return role, rid
     opens = not before.strip() or OPENERS.fullmatch(before.strip())
     if opens and not _names_next(after):
@@ -595,9 +603,12 @@ def _first_after_role(after: str) -> tuple[str, str] | None:
 def _cut_fragment(text: str, s: int, e: int) -> bool:
     """检 | 查组: a name at the start of a line that a page cut mid-word (the last character
     before the break and the first of the name make one word) is a fragment, not a unit."""
-    if s < 2 or text[s - 1] != "\n" or not HAN.match(text[s - 2]):
+    at = s
+    while at > 0 and text[at - 1] in " \t\u3000\n":
+        at -= 1  # the page may indent the continued line
+    if at < 1 or "\n" not in text[at:s] or not HAN.match(text[at - 1]):
         return False
-    return text[s - 2] + text[s] in _dictionary()
+    return text[at - 1] + text[s] in _dictionary()
 
 
 GENERIC = ("单位", "部门", "科室", "机构")
