@@ -121,6 +121,15 @@ def test_units_and_roles(case):
     assert got == case["expected"], case["comment"]
 
 
+@pytest.mark.parametrize("name", ["unit_heads.tsv", "unit_roles.tsv"])
+def test_every_unit_rule_names_its_evidence(name):
+    """A seed page, a government report, or a pattern read in other real plans."""
+    from pipeline.rules import load
+
+    bare = [r.id for r in load(name) if not (r.fields.get("evidence") or "").strip()]
+    assert bare == [], f"{name}: rows without evidence"
+
+
 def test_phases_have_ordinals_names_and_periods():
     doc = document("四、实施步骤\n第一阶段:宣传发动(2025年3月至4月)\n开展宣传。\n"
                    "第二阶段:组织实施(2025年5月至10月)\n全面实施。")

@@ -93,11 +93,12 @@ COUNT = re.compile(r"^[各共]?[\d一二两三四五六七八九十]+[名人个�
 PLACEHOLDER = re.compile(r"(?:_{2,}|[xX×]{2,}|[省市县区][((][市县区镇][))])$")
 # 卫生健康委(卫健办): a short form in brackets belongs to the name before it
 ALIAS = re.compile(r"[((]([\u4e00-\u9fff]{1,8})[))]")
-COORD = re.compile(r"\s*(?:、|和|及|与|以及)\s*")
+COORD = re.compile(r"\s*(?:、|和|及|与|以及)\s*(?:全体|所有)?")
 # the issuer at the head of a cited title: a government, commission, bureau or office
 ISSUING_BODY = re.compile(r"(?:国务院|政府|委员会|委|局|厅|办公室|办|部)$")
 # bodies a plan sets up with a function (下设…组, 成立案审委员会)
-BODIES = (*OFFICES, "小组", "组", "队", "部", "科", "室", "中心", "站")
+BODIES = (*OFFICES, "小组", "组", "队", "部", "科", "室", "中心", "站", "协会")
+POSTS = ("员", "顾问", "主任", "干事")  # 设立保洁员, 负责…: a post set up with its duty
 # what may stand before a unit that opens its clause: 由, 每个 (每个卫生员负责…), 其中, 二是
 OPENERS = re.compile(r"(?:各|由|请|凡|每个|每位|每名|其中|[一二三四五六七八九十]是|同时)?")
 # a lead-in that sets up the bodies listed after its colon (下设:甲组、乙组)
@@ -105,7 +106,11 @@ SET_UP_LIST = re.compile(r"(?:下设|成立了?|组建了?|设立了?)\s*[::]\s*
 # a service number directly before a name (120急救指挥中心); a count (3家) is no part of it
 HOTLINE = re.compile(r"(?<![\d.])\d{3,5}$")
 # rules that name the one made to act (由X, 配合X, 组织X): X's own verb, where stated, wins
-DEFER = {"put_on", "work_for", "ask", "control", "encourage"}
+DEFER = {"put_on", "work_for", "ask", "control", "encourage", "invite"}
+# the plan's own superiors: under their leadership the plan's staff are led, not ruled from
+# outside (在院长的领导下 -> lead; 在市委的领导下 -> authority)
+OWN_SUPERIORS = re.compile(
+    r"^(?:院|局|校|委)?(?:长|党委|党组|党总支|党支部|领导|领导班子|班子|书记)$|^院长|^局长")
 
 
 class RuleInfo(NamedTuple):
@@ -376,6 +381,7 @@ def candidates(
     for u in found:
         _extend_generic(u, text)
     found = _outermost(found)
+    found = sorted([*found, *_short_names(found, text)], key=lambda u: u.start)
     _share_roles(found, text)
     return found
 
@@ -410,6 +416,8 @@ def _split(body: str) -> list[str]:
     listed = re.match(r"^(.+?)等(部门|单位|机构|科室)$", body)
     if listed:
         body, shared = listed.group(1), listed.group(2)
+    if "、" not in body and not shared:
+        return []  # 卫生和计划生育委员会: one name with 和 inside
     parts = [x for x in COORD.split(_canonical(body)) if x]
     if len(parts) < 2 and not shared:
         return []
@@ -547,7 +555,9 @@ def _role(text: str, s: int, e: int, name: str) -> tuple[str, str]:
             continue  # 创建文明城市办公室 is an office, not a title sought
         if rid == "cited_title" and not ISSUING_BODY.search(name):
             continue  # 《医疗机构管理条例》, 《国家卫生城市…标准》: a subject, not an issuer
-        if rid == "set_up" and not name.endswith(BODIES):
+        if rid == "auth_under" and OWN_SUPERIORS.search(name):
+            return "lead", rid
+        if rid == "set_up" and not name.endswith(BODIES) and not name.endswith(POSTS):
             continue  # 设立了人民医院和中医院2个党委: where a body is set up, not the body
         if rid in DEFER:  # 配合X开展测评: X's own act, where stated, gives its role
             own = _first_after_role(after)
@@ -625,3 +635,24 @@ def _extend_generic(unit: UnitItem, text: str) -> None:
     unit.end = more.end()
     unit.name = _canonical(text[unit.start : unit.end])
     unit.split = [first, first[: -len(head)] + more.group(1)]
+
+
+SHORT_LIST = re.compile(r"((?:[\u4e00-\u9fff]{2}、)+)$")
+
+
+def _short_names(units: list[UnitItem], text: str) -> list[UnitItem]:
+    """公安、司法、政府法制部门: short department names listed before a whole name are units
+    of their own (every part a whole name, nothing shared), with the list's role."""
+    out = []
+    for u in units:
+        if not u.name.endswith(("部门", "机关")) or u.split:
+            continue
+        listed = SHORT_LIST.search(text, max(0, u.start - 30), u.start)
+        if not listed:
+            continue
+        at = listed.start()
+        for part in listed.group(1).split("、")[:-1]:
+            if _lexicon().get(part) in ("n", "vn", "nt", "j") and not _is_head(part):
+                out.append(UnitItem(at, at + 2, part, u.role, u.rule, shared=True))
+            at += len(part) + 1
+    return out
