@@ -82,6 +82,8 @@ COMMITTEES = ("领导小组", "工作小组", "工作组", "委员会", "指挥�
 TASK_FORCES = (*COMMITTEES, "小组")  # names that may hold verbs (环境卫生督查小组)
 OFFICES = (*COMMITTEES, "办公室", "办")
 HARD_STOPS = {"成立", "设立", "下设", "组建", "建立", "健全", "调整", "充实", "召开", "由", "在"}
+# verbs a task force is named for (环境卫生督查小组), though they end other names
+TASK_VERBS = {"督查", "督导", "督促", "协调", "推进", "深化", "争创", "规范", "推动"}
 # 具体负责落实领导小组决策: a duty verb before a short form ends it (no committee is named so)
 DUTIES = {"负责", "具体", "落实", "牵头", "配合", "协助", "会同", "督促", "要", "须", "应"}
 # 洪卫办字〔20xx〕3号: the issuer of a document number, not a unit at work
@@ -438,7 +440,11 @@ def _unglue(words: list[str]) -> list[str]:
     """委的 -> 委 + 的: a particle that jieba's guessing glued to the end of a word."""
     out = []
     for w in words:
-        if len(w) > 1 and w[-1] in "的了" and w not in _dictionary():
+        if len(w) > 2 and w[:2] in ("党的", "党和"):
+            out += [w[0], w[1], w[2:]]  # 党的路线, 党和政府: the Party is a unit of its own
+        elif len(w) == 2 and w[0] in FUNCTION_CHARS and w not in _dictionary() and _is_head(w[1]):
+            out += [w[0], w[1]]  # 以党: jieba's guess glued a preposition to a one-word name
+        elif len(w) > 1 and w[-1] in "的了" and w not in _dictionary():
             out += [w[:-1], w[-1]]
         else:
             out.append(w)
@@ -478,6 +484,7 @@ def _in_committee_name(word: str) -> bool:
         and not ENUMERATOR.match(word)
         and word not in HARD_STOPS
         and word not in DUTIES
+        and (word not in _heads()["stop"] or word in TASK_VERBS)  # 强化|科室病案质量小组
         and word not in _heads()["prefix"] - {"各"}
         and word[-1] not in FUNCTION_CHARS
     )
