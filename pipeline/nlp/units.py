@@ -98,6 +98,8 @@ ALIAS = re.compile(r"[((]([\u4e00-\u9fff]{1,8})[))]")
 COORD = re.compile(r"\s*(?:、|和|及|与|以及)\s*(?:全体|所有)?")
 # the issuer at the head of a cited title: a government, commission, bureau or office
 ISSUING_BODY = re.compile(r"(?:国务院|政府|委员会|委|局|厅|办公室|办|部)$")
+# a title the author drafts or issues itself (制定了《…》, 印发《…》): no authority over it
+OWN_PAPERS = re.compile(r"(?:制定|印发|出台|下发|修订|起草|制发|编制)")
 # bodies a plan sets up with a function (下设…组, 成立案审委员会)
 BODIES = (*OFFICES, "小组", "组", "队", "部", "科", "室", "中心", "站", "协会")
 POSTS = ("员", "顾问", "主任", "干事")  # 设立保洁员, 负责…: a post set up with its duty
@@ -560,8 +562,10 @@ def _role(text: str, s: int, e: int, name: str) -> tuple[str, str]:
             )
         if not hit or (rid == "honour" and name.endswith(OFFICES)):
             continue  # 创建文明城市办公室 is an office, not a title sought
-        if rid == "cited_title" and not ISSUING_BODY.search(name):
-            continue  # 《医疗机构管理条例》, 《国家卫生城市…标准》: a subject, not an issuer
+        if rid == "issued_doc" and OWN_PAPERS.search(before):
+            continue  # 制定了本委关于印发《…》的通知: the author's own paper
+        if rid == "cited_title" and (not ISSUING_BODY.search(name) or OWN_PAPERS.search(before)):
+            continue  # 《医疗机构管理条例》: a subject; 制定了《本委…办法》: the author's own paper
         if rid == "auth_under" and OWN_SUPERIORS.search(name):
             return "lead", rid
         if rid == "set_up" and not name.endswith(BODIES) and not name.endswith(POSTS):
