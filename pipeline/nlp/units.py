@@ -110,7 +110,7 @@ SET_UP_LIST = re.compile(r"(?:下设|成立了?|组建了?|设立了?)\s*[::]\s*
 # a service number directly before a name (120急救指挥中心); a count (3家) is no part of it
 HOTLINE = re.compile(r"(?<![\d.])\d{3,5}$")
 # rules that name the one made to act (由X, 配合X, 组织X): X's own verb, where stated, wins
-DEFER = {"put_on", "work_for", "ask", "control", "encourage", "invite"}
+DEFER = {"put_on", "work_for", "ask", "control", "encourage", "invite", "set_up"}
 # the plan's own superiors: under their leadership the plan's staff are led, not ruled from
 # outside (在院长的领导下 -> lead; 在市委的领导下 -> authority)
 OWN_SUPERIORS = re.compile(
@@ -386,6 +386,7 @@ def candidates(
         _extend_generic(u, text)
     found = _outermost(found)
     found = sorted([*found, *_short_names(found, text)], key=lambda u: u.start)
+    found = [part for u in found for part in _whole_parts(u, text)]
     _share_roles(found, text)
     return found
 
@@ -666,4 +667,20 @@ def _short_names(units: list[UnitItem], text: str) -> list[UnitItem]:
             if _lexicon().get(part) in ("n", "vn", "nt", "j") and not _is_head(part):
                 out.append(UnitItem(at, at + 2, part, u.role, u.rule, shared=True))
             at += len(part) + 1
+    return out
+
+
+def _whole_parts(unit: UnitItem, text: str) -> list[UnitItem]:
+    """市、区、街道: a list whose every part is a whole name and shares nothing is one unit
+    per part (a split names the parts of one span only where they share something)."""
+    body = text[unit.start : unit.end]
+    raw = [x for x in COORD.split(body) if x]
+    if not unit.split or [_canonical(x) for x in raw] != unit.split:
+        return [unit]
+    out, at = [], unit.start
+    for part in raw:
+        at = text.index(part, at)
+        out.append(UnitItem(at, at + len(part), _canonical(part), unit.role, unit.rule,
+                            shared=True))
+        at += len(part)
     return out
