@@ -114,7 +114,8 @@ DEFER = {"put_on", "work_for", "ask", "control", "encourage", "invite", "set_up"
 # the plan's own superiors: under their leadership the plan's staff are led, not ruled from
 # outside (在院长的领导下 -> lead; 在市委的领导下 -> authority)
 OWN_SUPERIORS = re.compile(
-    r"^(?:院|局|校|委)?(?:长|党委|党组|党总支|党支部|领导|领导班子|班子|书记)$|^院长|^局长")
+    r"(?:院长|局长|校长)$|^(?:院|局|校|委)?(?:党委|党组|党总支|党支部|领导|领导班子|班子|书记)$"
+    r"|^(?:医院|院)\S*(?:领导小组|委员会)$")
 
 
 class RuleInfo(NamedTuple):
