@@ -105,6 +105,8 @@ BODIES = (*OFFICES, "小组", "组", "队", "部", "科", "室", "中心", "站"
 POSTS = ("员", "顾问", "主任", "干事")  # 设立保洁员, 负责…: a post set up with its duty
 # what may stand before a unit that opens its clause: 由, 每个 (每个卫生员负责…), 其中, 二是
 OPENERS = re.compile(r"(?:各|由|请|凡|每个|每位|每名|其中|[一二三四五六七八九十]是|同时)?")
+# 县公立医院下转患者同比增长50%, 村卫生室公有产权率达75%: a unit that opens a figure is its topic
+STATISTIC = re.compile(r"率|%|同比|环比")
 # a lead-in that sets up the bodies listed after its colon (下设:甲组、乙组)
 SET_UP_LIST = re.compile(r"(?:下设|成立了?|组建了?|设立了?)\s*[::]\s*$")
 # a service number directly before a name (120急救指挥中心); a count (3家) is no part of it
@@ -581,7 +583,7 @@ def _role(text: str, s: int, e: int, name: str) -> tuple[str, str]:
             return role, rid
         return role, rid
     opens = not before.strip() or OPENERS.fullmatch(before.strip())
-    if opens and not _names_next(after):
+    if opens and not _names_next(after) and not STATISTIC.search(after.split(",")[0]):
         return "responsible", "opens_clause"
     return "other", "none"
 
