@@ -291,7 +291,8 @@ def _full_names(units: list[UnitItem], text: str) -> None:
                 if body.endswith(short) and body != short:
                     full[short] = u.name
             alias = ALIAS.search(body)
-            if alias and alias.end() == len(body):
+            if alias and alias.end() == len(body) and alias.start() > 0 and not u.split:
+                u.name = _canonical(body[: alias.start()])  # 医院办公室(院办): one office
                 full[alias.group(1)] = u.name
         if u.name.endswith(COMMITTEES):
             last_group = u.name
