@@ -79,7 +79,7 @@ QUOTED = re.compile(r"《[^《》\n]{0,80}》")
 ENUMERATOR = re.compile(r"^(?:[一二三四五六七八九十]是|首先|其次|再次|最后|同时|另外|此外)$")
 FUNCTION_CHARS = set("由报按需经至到和与及是把对向在从为以请将让使给被就并了的不")
 COMMITTEES = ("领导小组", "工作小组", "工作组", "委员会", "指挥部")
-TASK_FORCES = (*COMMITTEES, "小组")  # names that may hold verbs (环境卫生督查小组)
+TASK_FORCES = (*COMMITTEES, "小组", "组")  # names that may hold verbs (环境卫生督查小组)
 OFFICES = (*COMMITTEES, "办公室", "办")
 HARD_STOPS = {"成立", "设立", "下设", "组建", "建立", "健全", "调整", "充实", "召开", "由", "在"}
 # verbs a task force is named for (环境卫生督查小组), though they end other names
@@ -352,7 +352,7 @@ def candidates(
             s = starts[k] + len(word) - keep
             if keep < len(word):
                 break
-        if k == i and k >= 2 and words[k - 1] == "等" and words[i] in bare:
+        if k >= 2 and words[k - 1] == "等" and (words[i] in bare or words[i].endswith(GENERIC)):
             k = _list_start(words, starts, k - 1, end)  # 公安、教育、民政等部门
             s = starts[k]
         while (k >= 2 and words[k - 1] == "、" and words[k - 2] in LEVELS
@@ -422,7 +422,7 @@ def _split(body: str) -> list[str]:
     党组织, 团组织, 工会, 妇女组织. 市、区、街道 are whole names as they stand.
     """
     shared = ""
-    listed = re.match(r"^(.+?)等(部门|单位|机构|科室)$", body)
+    listed = re.match(r"^(.+?)等([\u4e00-\u9fff]{0,4}?(?:部门|单位|机构|科室))$", body)
     if listed:
         body, shared = listed.group(1), listed.group(2)
     if "、" not in body and not shared:
