@@ -98,6 +98,8 @@ ALIAS = re.compile(r"[((]([\u4e00-\u9fff]{1,8})[))]")
 COORD = re.compile(r"\s*(?:、|和|及|与|以及)\s*(?:全体|所有)?")
 # the issuer at the head of a cited title: a government, commission, bureau or office
 ISSUING_BODY = re.compile(r"(?:国务院|政府|委员会|委|局|厅|办公室|办|部)$")
+# cues that name what is acted upon: a noun after X makes X a modifier (X制度, X大厅)
+NOUN_TOPIC = {"control", "encourage", "set_up", "stationed"}
 # a title the author drafts or issues itself (制定了《…》, 印发《…》): no authority over it
 OWN_PAPERS = re.compile(r"(?:制定|印发|出台|下发|修订|起草|制发|编制)")
 # bodies a plan sets up with a function (下设…组, 成立案审委员会)
@@ -569,7 +571,7 @@ def _role(text: str, s: int, e: int, name: str) -> tuple[str, str]:
             continue  # 创建文明城市办公室 is an office, not a title sought
         if rid == "issued_doc" and OWN_PAPERS.search(before):
             continue  # 制定了本委关于印发《…》的通知: the author's own paper
-        if rid == "cited_title" and (not ISSUING_BODY.search(name) or OWN_PAPERS.search(before)):
+        if rid == "cited_title" and (not ISSUING_BODY.search(name) or _own_titles(text, s)):
             continue  # 《医疗机构管理条例》: a subject; 制定了《本委…办法》: the author's own paper
         if rid == "auth_under" and OWN_SUPERIORS.search(name):
             return "lead", rid
@@ -579,9 +581,11 @@ def _role(text: str, s: int, e: int, name: str) -> tuple[str, str]:
             own = _first_after_role(after)
             if own:
                 return own[0], rid
-            if rid in ("control", "encourage") and _names_next(after.lstrip("“\"")):
-                continue  # 推动党支部“五化”建设: X names whose work it is, X does not act
+            if rid in NOUN_TOPIC and _names_next(after.lstrip("“\"")):
+                continue  # 推动党支部“五化”建设, 建立法律顾问制度: X names whose work it is
             return role, rid
+        if rid in NOUN_TOPIC and _names_next(after.lstrip("“\"")):
+            continue  # 进驻市政务服务中心大厅: the place is the hall, not the centre
         return role, rid
     opens = not before.strip() or OPENERS.fullmatch(before.strip())
     if opens and not _names_next(after) and not STATISTIC.search(after.split(",")[0]):
@@ -688,3 +692,10 @@ def _whole_parts(unit: UnitItem, text: str) -> list[UnitItem]:
                             shared=True))
         at += len(part)
     return out
+
+
+def _own_titles(text: str, s: int) -> bool:
+    """制定了《甲》《乙》、《丙》: every title of a chain the author drafts is its own paper."""
+    sentence = re.split(r"[。;!?\n]", text[max(0, s - 300) : s])[-1]
+    lead = sentence.split("《", 1)[0]
+    return OWN_PAPERS.search(lead[-12:]) is not None
