@@ -168,8 +168,8 @@ def tag(doc: DocSlice, text: Text, sections: list[outline.Section], start: int, 
                     "period": by_id[p["period"]] if p["period"] else None,
                     "section": p["section"]} for p in items["phases"]],
         "dates": dates,
-        "units": [{"id": u["id"], **where(u), "name": u["name"], "role": u["role"]}
-                  for u in items["units"]],
+        "units": [{"id": u["id"], **where(u), "name": u["name"], "role": u["role"],
+                   "split": u.get("split", [])} for u in items["units"]],
         "targets": targets,
         "tasks": tasks,
     }

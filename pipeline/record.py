@@ -74,6 +74,10 @@ class Unit(Model):
     name: str
     role: Literal["lead", "responsible", "cooperating", "supervising", "authority",
                   "report_to", "other"]
+    split: list[str] = Field(
+        default_factory=list,
+        description="the canonical names of a list tagged as one span (省、市、县爱卫会 -> "
+        "省爱卫会, 市爱卫会, 县爱卫会); empty for a single unit")
 
 
 class Target(Model):

@@ -189,7 +189,8 @@ class UnitTagger(Tagger):
         words = doc.user_data.get("words") or [t.text for t in doc]
         found = unit_rules.extract(words, _text(doc), ctx.quiet + ctx.title)
         return [
-            {"id": f"u{k}", "start": u.start, "end": u.end, "name": u.name, "role": u.role}
+            {"id": f"u{k}", "start": u.start, "end": u.end, "name": u.name, "role": u.role,
+             "split": u.split}
             for k, u in enumerate(found, 1)
         ]
 

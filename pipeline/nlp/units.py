@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import NamedTuple
@@ -70,13 +70,22 @@ NOUN_TAGS = {"n", "nr", "ns", "nt", "nz", "vn", "an", "j", "ng"}
 HAN = re.compile(r"^[\u4e00-\u9fff]+$")
 CLAUSE = re.compile(r"[,;。:!?\n]")
 ADMIN = set("省市县区镇乡村")
+# one-character levels that share the head of the name they precede (院、科领导; 党、团、工会)
+LEVELS = ADMIN | set("院科校局处党团")
+# short forms that stand for a full name given earlier in the document (领导小组, 办公室)
+SHORT_FORMS = ("领导小组办公室", "领导小组", "工作领导小组", "工作小组", "小组", "工作组", "办公室",
+               "委员会", "指挥部", "重点医院")
 QUOTED = re.compile(r"《[^《》\n]{0,80}》")
 ENUMERATOR = re.compile(r"^(?:[一二三四五六七八九十]是|首先|其次|再次|最后|同时|另外|此外)$")
 FUNCTION_CHARS = set("由报按需经至到和与及是把对向在从为以请将让使给被就并了的不")
 COMMITTEES = ("领导小组", "工作小组", "工作组", "委员会", "指挥部")
-TASK_FORCES = (*COMMITTEES, "小组")  # names that may hold verbs (环境卫生督查小组)
+TASK_FORCES = (*COMMITTEES, "小组", "组")  # names that may hold verbs (环境卫生督查小组)
 OFFICES = (*COMMITTEES, "办公室", "办")
 HARD_STOPS = {"成立", "设立", "下设", "组建", "建立", "健全", "调整", "充实", "召开", "由", "在"}
+# verbs a task force is named for (环境卫生督查小组), though they end other names
+TASK_VERBS = {"督查", "督导", "督促", "协调", "推进", "深化", "争创", "规范", "推动"}
+# 具体负责落实领导小组决策: a duty verb before a short form ends it (no committee is named so)
+DUTIES = {"负责", "具体", "落实", "牵头", "配合", "协助", "会同", "督促", "要", "须", "应"}
 # 洪卫办字〔20xx〕3号: the issuer of a document number, not a unit at work
 ISSUER = re.compile(r"\s*(?:字\s*)?[〔\[]|\s*令第")
 MARKER = re.compile(r"^[\s\d一二三四五六七八九十()、.]*[)、.]\s*|^\s+")
@@ -86,7 +95,31 @@ COUNT = re.compile(r"^[各共]?[\d一二两三四五六七八九十]+[名人个�
 PLACEHOLDER = re.compile(r"(?:_{2,}|[xX×]{2,}|[省市县区][((][市县区镇][))])$")
 # 卫生健康委(卫健办): a short form in brackets belongs to the name before it
 ALIAS = re.compile(r"[((]([\u4e00-\u9fff]{1,8})[))]")
-COORD = re.compile(r"\s*(?:、|和|及|与|以及)\s*")
+COORD = re.compile(r"\s*(?:、|和|及|与|以及)\s*(?:全体|所有)?")
+# the issuer at the head of a cited title: a government, commission, bureau or office
+ISSUING_BODY = re.compile(r"(?:国务院|政府|委员会|委|局|厅|办公室|办|部)$")
+# cues that name what is acted upon: a noun after X makes X a modifier (X制度, X大厅)
+NOUN_TOPIC = {"control", "encourage", "set_up", "stationed"}
+# a title the author drafts or issues itself (制定了《…》, 印发《…》): no authority over it
+OWN_PAPERS = re.compile(r"(?:制定|印发|出台|下发|修订|起草|制发|编制)")
+# bodies a plan sets up with a function (下设…组, 成立案审委员会)
+BODIES = (*OFFICES, "小组", "组", "队", "部", "科", "室", "中心", "站", "协会")
+POSTS = ("员", "顾问", "主任", "干事")  # 设立保洁员, 负责…: a post set up with its duty
+# what may stand before a unit that opens its clause: 由, 每个 (每个卫生员负责…), 其中, 二是
+OPENERS = re.compile(r"(?:各|由|请|凡|每个|每位|每名|其中|[一二三四五六七八九十]是|同时)?")
+# 县公立医院下转患者同比增长50%, 村卫生室公有产权率达75%: a unit that opens a figure is its topic
+STATISTIC = re.compile(r"率|%|同比|环比")
+# a lead-in that sets up the bodies listed after its colon (下设:甲组、乙组)
+SET_UP_LIST = re.compile(r"(?:下设|成立了?|组建了?|设立了?)\s*[::]\s*$")
+# a service number directly before a name (120急救指挥中心); a count (3家) is no part of it
+HOTLINE = re.compile(r"(?<![\d.])\d{3,5}$")
+# rules that name the one made to act (由X, 配合X, 组织X): X's own verb, where stated, wins
+DEFER = {"put_on", "work_for", "ask", "control", "encourage", "invite", "set_up"}
+# the plan's own superiors: under their leadership the plan's staff are led, not ruled from
+# outside (在院长的领导下 -> lead; 在市委的领导下 -> authority)
+OWN_SUPERIORS = re.compile(
+    r"(?:院长|局长|校长)$|^(?:院|局|校|委)?(?:党委|党组|党总支|党支部|领导|领导班子|班子|书记)$"
+    r"|^(?:医院|院)\S*(?:领导小组|委员会)$")
 
 
 class RuleInfo(NamedTuple):
@@ -103,6 +136,7 @@ class UnitItem:
     role: str
     rule: str = ""  # the id of the unit_roles.tsv rule that gave the role (or opens_clause/none)
     shared: bool = False  # the role came from another item of its list
+    split: list[str] = field(default_factory=list)  # canonical parts of a list in one span
 
 
 @lru_cache(maxsize=1)
@@ -191,6 +225,8 @@ def _is_head(word: str) -> bool:
         return True
     if word[:1] == "各" and (word[1:] in heads.get("bare", ()) or word[1:].endswith(_suffixes())):
         return True  # 各村, 各科, 各班 (one word to jieba)
+    if "各" in word[1:] and word not in _dictionary():
+        return False  # 监督各科: jieba's guess glued a verb to 各科
     return word.endswith(_suffixes()) and HAN.match(word) is not None and word not in _not_heads()
 
 
@@ -231,7 +267,37 @@ def extract(words: list[str], text: str, skip: list[tuple[int, int]] = ()) -> li
     下转患者…); only a body being formed (成立…领导小组) is kept without one, unless a cue
     says it is only where or what the work is (召开…委员会会议).
     """
-    return [u for u in candidates(words, text, skip) if given_work(u)]
+    found = candidates(words, text, skip)
+    _full_names(found, text)
+    return [u for u in found if given_work(u)]
+
+
+def _full_names(units: list[UnitItem], text: str) -> None:
+    """Every mention carries the full name: a short form (领导小组, 办公室) after a full name
+    that ends in it takes that name; the office a group sets up (领导小组下设办公室) is the
+    group's office; a short form in brackets (医院办公室(院办)) stands for the name before it.
+    A leading group named by its short form is the plan's own, so it leads rather than being
+    an authority over the plan."""
+    full: dict[str, str] = {}
+    last_group = ""
+    for u in units:
+        body = _canonical(text[u.start : u.end])
+        if body in SHORT_FORMS or body in full:
+            if body == "办公室" and last_group and "下设" in text[max(0, u.start - 6) : u.start]:
+                full[body] = full["领导小组办公室"] = last_group + "办公室"
+            u.name = full.get(body, u.name)
+            if body.endswith(COMMITTEES) and u.role == "authority":
+                u.role, u.rule = "lead", "own_group"
+        else:
+            for short in SHORT_FORMS:
+                if body.endswith(short) and body != short:
+                    full[short] = u.name
+            alias = ALIAS.search(body)
+            if alias and alias.end() == len(body) and alias.start() > 0 and not u.split:
+                u.name = _canonical(body[: alias.start()])  # 医院办公室(院办): one office
+                full[alias.group(1)] = u.name
+        if u.name.endswith(COMMITTEES):
+            last_group = u.name
 
 
 def given_work(unit: UnitItem) -> bool:
@@ -255,6 +321,7 @@ def candidates(
         starts.append(at)
         at += len(w)
     quiet = [*skip, *((m.start(), m.end()) for m in QUOTED.finditer(text))]
+    title_heads = {m.start() + 1 for m in QUOTED.finditer(text)}  # 《国务院关于…》: its issuer
     heads = _heads()
     bare = heads["bare"]
     found: list[UnitItem] = []
@@ -276,6 +343,8 @@ def candidates(
             if _is_head(word) and words[k][:1] in ADMIN and len(words[k]) > 2:
                 break  # 市委 | 市政府: a whole name starts here
             whole = words[j] in heads.get("whole", ()) and word not in heads["prefix"]
+            # 监督|各科: a verb before 各 is what is done to the units, not part of their name
+            whole = whole or (words[k][:1] == "各" and _lexicon().get(word) in ("v", "vn", "vd"))
             if word in HARD_STOPS or whole:
                 break  # 调整|医院感染管理委员会; 适龄儿童|国家
             keep = _can_name(word) or (len(word) if committee and _in_committee_name(word) else 0)
@@ -285,15 +354,20 @@ def candidates(
             s = starts[k] + len(word) - keep
             if keep < len(word):
                 break
-        if k == i and k >= 2 and words[k - 1] == "等" and words[i] in bare:
+        if k >= 2 and words[k - 1] == "等" and (words[i] in bare or words[i].endswith(GENERIC)):
             k = _list_start(words, starts, k - 1, end)  # 公安、教育、民政等部门
             s = starts[k]
-        while k >= 2 and words[k - 1] == "、" and words[k - 2] in ADMIN and words[k] in ADMIN:
-            k -= 2  # 省、市、县爱卫会: places sharing one head
+        while (k >= 2 and words[k - 1] == "、" and words[k - 2] in LEVELS
+               and (words[k] in LEVELS or k < i or words[k] in heads.get("word", ()))
+               and not (k == i == j and words[i] in bare)):
+            k -= 2  # 省、市、县爱卫会, 院、科领导, 市、区、街道: levels sharing one head
             s = starts[k]
         lead = PLACEHOLDER.search(text, max(0, s - 12), s)
         if lead and lead.end() == s:
             s = lead.start()  # __市卫生计生委, xxxx区卫生局, 县(区)卫生计生部门: part of the name
+        number = HOTLINE.search(text, max(0, s - 8), s)
+        if number and number.end() == s:
+            s = number.start()  # 120急救指挥中心, 12345热线办公室: a service number names it
         i = j + 1
         e = end
         alias = ALIAS.match(text, e)
@@ -302,14 +376,23 @@ def candidates(
         body = text[s:e]
         if words[j] == "领导" and text[e : e + 1] == "下":
             continue
-        if any(a <= s < b for a, b in quiet) or ISSUER.match(text, e):
+        if (any(a <= s < b for a, b in quiet) and s not in title_heads) or ISSUER.match(text, e):
             continue
-        unit = UnitItem(s, e, _canonical(body), *_role(text, s, e, body))
+        if _cut_fragment(text, s, e):
+            continue
+        unit = UnitItem(s, e, _canonical(body), *_role(text, s, e, body), split=_split(body))
         info = _rule_table().get(unit.rule)
         if s == starts[j] and words[j] in bare and not (info and info.bare):
             continue  # 部门, 科室 alone: a unit only where a cue gives it work (配合政府)
+        if s in title_heads and unit.rule != "cited_title":
+            continue  # inside a title only its issuer is a unit
         found.append(unit)
     found = _join_parts(_outermost(found), text)
+    for u in found:
+        _extend_generic(u, text)
+    found = _outermost(found)
+    found = sorted([*found, *_short_names(found, text)], key=lambda u: u.start)
+    found = [part for u in found for part in _whole_parts(u, text)]
     _share_roles(found, text)
     return found
 
@@ -323,15 +406,54 @@ def _join_parts(units: list[UnitItem], text: str) -> list[UnitItem]:
             name = _canonical(text[last.start : u.end])
             out[-1] = UnitItem(last.start, u.end, name, last.role, last.rule)
             continue
+        if out and out[-1].split and text[out[-1].end : u.start] in ("和", "及"):
+            last = out[-1]  # 党、团、工会和妇女组织: the list goes on past 和
+            body = text[last.start : u.end]
+            out[-1] = UnitItem(last.start, u.end, _canonical(body),
+                               *_role(text, last.start, u.end, body), split=_split(body))
+            continue
         out.append(u)
     return out
+
+
+def _split(body: str) -> list[str]:
+    """The canonical parts of a list tagged as one span, or [] for a single name.
+
+    A part that is not a name of its own takes the shared head: 省、市、县爱卫会 -> 省爱卫会,
+    市爱卫会, 县爱卫会; 公安、交通等部门 -> 公安部门, 交通部门; 党、团、工会和妇女组织 ->
+    党组织, 团组织, 工会, 妇女组织. 市、区、街道 are whole names as they stand.
+    """
+    shared = ""
+    listed = re.match(r"^(.+?)等([\u4e00-\u9fff]{0,4}?(?:部门|单位|机构|科室))$", body)
+    if listed:
+        body, shared = listed.group(1), listed.group(2)
+    if "、" not in body and not shared:
+        return []  # 卫生和计划生育委员会: one name with 和 inside
+    parts = [x for x in COORD.split(_canonical(body)) if x]
+    if len(parts) < 2 and not shared:
+        return []
+    last = parts[-1]
+    if not shared:
+        if len(last) > 1 and last[0] in LEVELS and _is_head(last[1:]):
+            shared = last[1:]
+        else:
+            shared = next((h for h in _suffixes() if last.endswith(h) and h != last), "")
+    out = []
+    for x in parts if listed else parts[:-1]:
+        whole = len(x) > 1 and (_is_head(x) or x.endswith(_suffixes()))
+        out.append(x if whole or not shared else x + shared)
+    return out if listed else [*out, last]
 
 
 def _unglue(words: list[str]) -> list[str]:
     """委的 -> 委 + 的: a particle that jieba's guessing glued to the end of a word."""
     out = []
     for w in words:
-        if len(w) > 1 and w[-1] in "的了" and w not in _dictionary():
+        if len(w) > 2 and w[:2] in ("党的", "党和"):
+            out += [w[0], w[1], w[2:]]  # 党的路线, 党和政府: the Party is a unit of its own
+        elif len(w) == 2 and w[0] in FUNCTION_CHARS and w not in _dictionary() and _is_head(w[1]):
+            out += [w[0], w[1]]  # 以党: jieba's guess glued a preposition to a one-word name
+        elif len(w) > 1 and w[-1] in "的了" and w not in _dictionary():
             out += [w[:-1], w[-1]]
         else:
             out.append(w)
@@ -370,6 +492,8 @@ def _in_committee_name(word: str) -> bool:
         HAN.match(word) is not None
         and not ENUMERATOR.match(word)
         and word not in HARD_STOPS
+        and word not in DUTIES
+        and (word not in _heads()["stop"] or word in TASK_VERBS)  # 强化|科室病案质量小组
         and word not in _heads()["prefix"] - {"各"}
         and word[-1] not in FUNCTION_CHARS
     )
@@ -403,7 +527,22 @@ def _share_roles(units: list[UnitItem], text: str) -> None:
 
 
 def _canonical(name: str) -> str:
-    return name.replace("(", "(").replace(")", ")").replace(" ", "")
+    """Simplified, brackets and spaces folded; 医院团委 is 院团委 (医院 before one of the
+    hospital's own bodies is its short 院)."""
+    name = name.replace("(", "(").replace(")", ")").replace(" ", "")
+    rest = name[2:]
+    if name.startswith("医院") and (rest in _heads().get("word", ()) or rest in _own_bodies()):
+        return "院" + rest
+    return name
+
+
+@lru_cache(maxsize=1)
+def _own_bodies() -> frozenset[str]:
+    """Offices and bodies our user dictionary lists (团委, 党总支, 医务科, …)."""
+    from .tokenizer import USERDICT
+
+    lines = USERDICT.read_text(encoding="utf-8").splitlines()
+    return frozenset(p[0] for p in (ln.split() for ln in lines) if len(p) == 3 and p[2] == "nt")
 
 
 def _role(text: str, s: int, e: int, name: str) -> tuple[str, str]:
@@ -412,6 +551,9 @@ def _role(text: str, s: int, e: int, name: str) -> tuple[str, str]:
         (m.end() for m in CLAUSE.finditer(text, max(0, s - 30), s)), default=max(0, s - 30)
     )
     before = MARKER.sub("", text[clause_from:s])  # (1)妇科: an item's marker is not context
+    listed_after_colon = not before.strip() or re.fullmatch(r"[^,。;:]*、", before)
+    if listed_after_colon and SET_UP_LIST.search(text, max(0, clause_from - 8), clause_from):
+        return "responsible", "set_up"  # 领导小组下设:甲组、乙组: bodies set up with a function
     after = re.split(r"[。;!?\n]", text[e : e + 40], maxsplit=1)[0]
     listed = _before_list(before)
     for position, pattern, second, role, rid in _roles():
@@ -427,11 +569,26 @@ def _role(text: str, s: int, e: int, name: str) -> tuple[str, str]:
             )
         if not hit or (rid == "honour" and name.endswith(OFFICES)):
             continue  # 创建文明城市办公室 is an office, not a title sought
-        if rid == "put_on":
-            return _first_after_role(after) or (role, rid)
+        if rid == "issued_doc" and OWN_PAPERS.search(before):
+            continue  # 制定了本委关于印发《…》的通知: the author's own paper
+        if rid == "cited_title" and (not ISSUING_BODY.search(name) or _own_titles(text, s)):
+            continue  # 《医疗机构管理条例》: a subject; 制定了《本委…办法》: the author's own paper
+        if rid == "auth_under" and OWN_SUPERIORS.search(name):
+            return "lead", rid
+        if rid == "set_up" and not name.endswith(BODIES) and not name.endswith(POSTS):
+            continue  # 设立了人民医院和中医院2个党委: where a body is set up, not the body
+        if rid in DEFER:  # 配合X开展测评: X's own act, where stated, gives its role
+            own = _first_after_role(after)
+            if own:
+                return own[0], rid
+            if rid in NOUN_TOPIC and _names_next(after.lstrip("“\"")):
+                continue  # 推动党支部“五化”建设, 建立法律顾问制度: X names whose work it is
+            return role, rid
+        if rid in NOUN_TOPIC and _names_next(after.lstrip("“\"")):
+            continue  # 进驻市政务服务中心大厅: the place is the hall, not the centre
         return role, rid
-    opens = not before.strip() or re.fullmatch(r"(?:各|由|请|凡)?", before.strip())
-    if opens and not _names_next(after):
+    opens = not before.strip() or OPENERS.fullmatch(before.strip())
+    if opens and not _names_next(after) and not STATISTIC.search(after.split(",")[0]):
         return "responsible", "opens_clause"
     return "other", "none"
 
@@ -471,3 +628,74 @@ def _first_after_role(after: str) -> tuple[str, str] | None:
         if position == "after" and pattern.search(after):
             return role, rid
     return None
+
+
+def _cut_fragment(text: str, s: int, e: int) -> bool:
+    """检 | 查组: a name at the start of a line that a page cut mid-word (the last character
+    before the break and the first of the name make one word) is a fragment, not a unit."""
+    at = s
+    while at > 0 and text[at - 1] in " \t\u3000\n":
+        at -= 1  # the page may indent the continued line
+    if at < 1 or "\n" not in text[at:s] or not HAN.match(text[at - 1]):
+        return False
+    return text[at - 1] + text[s] in _dictionary()
+
+
+GENERIC = ("单位", "部门", "科室", "机构")
+MORE_GENERIC = re.compile(r"、(单位|部门|科室|机构)(?!负责人|领导|人员|职工|干部|主任)")
+
+
+def _extend_generic(unit: UnitItem, text: str) -> None:
+    """全区各单位、部门: a bare generic head after a name shares its prefix; one span, split."""
+    more = MORE_GENERIC.match(text, unit.end)
+    head = next((h for h in GENERIC if unit.name.endswith(h)), "")
+    if not more or not head or unit.split or len(unit.name) == len(head):
+        return
+    first = unit.name
+    unit.end = more.end()
+    unit.name = _canonical(text[unit.start : unit.end])
+    unit.split = [first, first[: -len(head)] + more.group(1)]
+
+
+SHORT_LIST = re.compile(r"((?:[\u4e00-\u9fff]{2}、)+)$")
+
+
+def _short_names(units: list[UnitItem], text: str) -> list[UnitItem]:
+    """公安、司法、政府法制部门: short department names listed before a whole name are units
+    of their own (every part a whole name, nothing shared), with the list's role."""
+    out = []
+    for u in units:
+        if not u.name.endswith(("部门", "机关")) or u.split:
+            continue
+        listed = SHORT_LIST.search(text, max(0, u.start - 30), u.start)
+        if not listed:
+            continue
+        at = listed.start()
+        for part in listed.group(1).split("、")[:-1]:
+            if _lexicon().get(part) in ("n", "vn", "nt", "j") and not _is_head(part):
+                out.append(UnitItem(at, at + 2, part, u.role, u.rule, shared=True))
+            at += len(part) + 1
+    return out
+
+
+def _whole_parts(unit: UnitItem, text: str) -> list[UnitItem]:
+    """市、区、街道: a list whose every part is a whole name and shares nothing is one unit
+    per part (a split names the parts of one span only where they share something)."""
+    body = text[unit.start : unit.end]
+    raw = [x for x in COORD.split(body) if x]
+    if not unit.split or [_canonical(x) for x in raw] != unit.split:
+        return [unit]
+    out, at = [], unit.start
+    for part in raw:
+        at = text.index(part, at)
+        out.append(UnitItem(at, at + len(part), _canonical(part), unit.role, unit.rule,
+                            shared=True))
+        at += len(part)
+    return out
+
+
+def _own_titles(text: str, s: int) -> bool:
+    """制定了《甲》《乙》、《丙》: every title of a chain the author drafts is its own paper."""
+    sentence = re.split(r"[。;!?\n]", text[max(0, s - 300) : s])[-1]
+    lead = sentence.split("《", 1)[0]
+    return OWN_PAPERS.search(lead[-12:]) is not None
