@@ -26,8 +26,12 @@ REQUIRED = {
     "unit_heads.tsv": ("id", "type", "word"),
     "unit_roles.tsv": ("id", "position", "role", "priority", "pattern", "keep", "bare"),
     "indicators.tsv": ("id", "canonical", "direction", "priority", "pattern"),
+    "task_cues.tsv": ("id", "use", "pattern", "comment", "evidence"),
 }
 CHOICES = {
+    "use": {"action", "skip_section", "goal_section", "skip_sentence", "closing", "lead_in",
+            "label", "heading_units", "table_task", "table_lead", "table_cooperating",
+            "table_unit", "table_deadline", "table_number"},
     "scope": {"line", "tail"},
     "kind": {"plan", "report", "problems", "other"},
     "position": {"before", "after", "around", "name"},

@@ -1,66 +1,221 @@
 """Tasks: the actionable items of a plan, linked to who, when, how much, and which phase.
 
-A task is a leaf section of a plan part (a numbered item with no items under it), or,
-where plan text runs without numbered items, one sentence that names a unit, a date or
-a target. Its links are the items whose spans fall inside it; its phase is the phase whose
-section holds it.
+What one task is (../shared/EXTRACTION.md, "Tasks"; the cue words are rows of
+``pipeline/data/task_cues.tsv``):
+
+- a **numbered item** with its body (``1、…``, ``(1)…``, ``一是…``): its text starts after the
+  marker and runs to the end of the item, continuation lines included. A heading alone on
+  its line (``（一）加强组织领导``) is no task when text or items follow it; a one-line leaf
+  item (``5、领导小组交办的其他事项。``) is one.
+- in **running text**, a sentence (a ``；``-chain stays whole) whose words hold an action
+  cue (开展, 组织, 完成, 落实, 要…); in a goal section (工作目标) only a sentence that commits
+  to a figure.
+- a **row** of a task-division table (tab- or space-aligned cells under a header such as
+  ``任务 | 责任科室 | 完成时间``): one task per row.
+- an item or sentence whose pieces (split at ``。`` and ``；``) each bring their **own unit or
+  own date** gives one task per piece.
+- not tasks: the preamble before the first heading, sections under 指导思想/原则/组织机构,
+  membership lists and statements of who sits where (办公室设在…), lead-ins ending in a colon,
+  and everything in report or problems sections.
+
+Links, each task's own first, else from outside (``inherited`` names where from):
+
+- ``responsible``/``roles``: units in the task with a working role (not authority or
+  report_to); else a table row's unit columns (``table``), a heading's ``（责任科室:医务科）``
+  (``heading``), a lead-in such as ``办公室主要职责:`` or a closing sentence such as
+  ``以上工作由院办负责`` (``lead_in``), or the units of the sentence before in the same
+  paragraph (``previous_sentence``).
+- ``deadline``: the task's own date that says by when or how often (a deadline first, then a
+  recurrence, a range, a point, a part of the year); else its phase's period (``phase``);
+  else a date in the heading of a section holding it (``heading``).
+- ``dates`` and ``targets``: the items inside the task's span.
 """
 
 from __future__ import annotations
 
 import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
-SENTENCE = re.compile(r"[^。;!?\n]+[。;!?]?")
+from ..rules import load
+
+WORK_ROLES = ("lead", "responsible", "cooperating", "supervising", "other")
+DATE_RANK = {"deadline": 0, "recurrence": 1, "range": 2, "point": 3, "part_of_year": 4}
+TRAIL = "。;；,，、:：!！?？ \t　"
+SENTENCE = re.compile(r"[^。!?！？\n]+[。!?！？]*")  # a ；-chain stays one sentence
+PIECE = re.compile(r"[^。;；!?！？\n]+[。;；!?！？]*")
+CELLS = re.compile(r"\t+|[ 　]{2,}")
+SPLIT_ACTIONS = True  # one task per piece when pieces bring their own unit or date
+
+
+@cache
+def _cues() -> dict[str, tuple[re.Pattern[str], ...]]:
+    out: dict[str, list[re.Pattern[str]]] = defaultdict(list)
+    for rule in load("task_cues.tsv"):
+        out[rule["use"]].append(rule.regex)
+    return {k: tuple(v) for k, v in out.items()}
+
+
+def cue(use: str, text: str) -> re.Match[str] | None:
+    """The first match of a ``task_cues.tsv`` rule of this use in ``text``."""
+    for pattern in _cues().get(use, ()):
+        m = pattern.search(text)
+        if m:
+            return m
+    return None
+
+
+@dataclass
+class Draft:
+    start: int
+    end: int
+    section: str | None
+    kind: str  # item | sentence | row
+    paragraph: int = -1
+    units: list[tuple[str, str, str | None]] = field(default_factory=list)  # id, role, from
+    deadline: tuple[str, str | None] | None = None  # date id, from
+
+
+@dataclass
+class _Table:
+    rows: list[tuple[int, int]]
+    columns: dict[str, list[int]]
 
 
 def extract(text: str, ctx: Any, items: dict[str, list[dict[str, Any]]]) -> list[dict[str, Any]]:
+    """The tasks of one document, each a dict with its span and links."""
     sections = ctx.sections
-    has_child = {s.parent for s in sections if s.parent}
+    if not text.strip():
+        return []
     by_id = {s.id: s for s in sections}
-    phase_of = {p["section"]: p["id"] for p in items.get("phases", [])}
-    phase_heads = {(p["start"], p["end"]) for p in items.get("phases", [])}
-    spans: list[tuple[int, int, str | None]] = []
-    covered: list[tuple[int, int]] = []
+    kids: dict[str | None, list[Any]] = defaultdict(list)
     for s in sections:
-        if s.id in has_child or ctx.kinds.get(s.id, ctx.default_kind) in ("report", "problems"):
+        kids[s.parent].append(s)
+    units = items.setdefault("units", [])
+    blocked = [*ctx.title, *ctx.quiet]
+    first_heading = min((s.span[0] for s in sections), default=None)
+
+    drafts: list[Draft] = []
+    lead_ins: list[tuple[str | None, int, list[tuple[str, str]]]] = []  # scope, from, units
+    item: Draft | None = None
+    item_limit = -1
+    table_lines = _tables(text)
+    for a, b in _lines(text):
+        if any(c0 <= a < c1 for c0, c1 in blocked) or ctx.kind_at(a) in ("report", "problems"):
+            item = None
             continue
-        if s.id in phase_of and (s.span[1] - s.heading[1]) < 2:
+        if a in table_lines:
+            item = None
+            row = table_lines[a]
+            if row is not None:
+                drafts.append(_row_task(text, a, b, row, _section_at(sections, a), units))
             continue
-        spans.append((s.span[0], s.span[1], s.id))
-        covered.append(s.span)
-    for m in SENTENCE.finditer(text):
-        a, b = m.span()
-        if any(c0 <= a < c1 for c0, c1 in [*covered, *ctx.title]) or not m.group().strip():
+        opening = next((s for s in sections if s.span[0] == a and s.marker_type != "yishi"),
+                       None)
+        if opening is not None:
+            item = None
+            sec = opening
+            if _skipped(sec, by_id, text):
+                continue
+            inline = [c for c in kids[sec.id] if c.marker_type == "yishi" and a <= c.span[0] < b]
+            if inline:
+                for c in inline:
+                    drafts.append(Draft(c.heading[0], c.span[1], c.id, "item"))
+                continue
+            body = text[sec.heading[1]:b].strip(TRAIL)
+            below = [c.span[0] for c in kids[sec.id]]
+            limit = min([sec.span[1], *below])
+            if cue("heading_units", text[sec.heading[0]:b]):
+                continue  # （一）…（责任科室:医务科）: a heading that hands out its tasks
+            if _duties(text, a, b, sec.parent, units, lead_ins):
+                continue
+            ends_sentence = text[b - 1] in "。;；!！"
+            if body or (not kids[sec.id] and (limit <= b + 1 or ends_sentence)):
+                if not body and (cue("skip_sentence", text[a:b]) or _goal(sec, by_id, text)):
+                    continue
+                item = Draft(sec.heading[0], b, sec.id, "item")
+                item_limit = limit
+                drafts.append(item)
             continue
-        if ctx.kind_at(a) in ("report", "problems"):
+        line = text[a:b]
+        if item is not None and a < item_limit and not (cue("closing", line)
+                                                        or cue("lead_in", line.rstrip())):
+            item.end = b
             continue
-        if any(
-            a <= it["start"] < b for g in ("units", "dates", "targets") for it in items.get(g, [])
-        ):
-            spans.append((a, b, _section_at(sections, a)))
-    tasks = []
-    for a, b, sec in sorted(spans):
-        if (a, b) in phase_heads:
+        item = None
+        if first_heading is not None and a < first_heading:
+            continue  # the preamble: background and purpose
+        sec_id = _section_at(sections, a)
+        sec = by_id.get(sec_id) if sec_id else None
+        if sec is not None and _skipped(sec, by_id, text):
             continue
+        goal = sec is not None and _goal(sec, by_id, text)
+        for m in SENTENCE.finditer(text, a, b):
+            s0, s1 = m.start(), m.end()
+            sentence = m.group()
+            if not sentence.strip(TRAIL):
+                continue
+            label = cue("label", sentence)
+            if label:
+                s0 += label.end()
+                sentence = text[s0:s1]
+            if cue("closing", sentence):
+                # under the last item of a list, the list is its parent's
+                scope = sec.parent if sec is not None and not kids[sec.id] else sec_id
+                _closing(text, s0, s1, scope, by_id, units, drafts)
+                continue
+            if _duties(text, a, s1, sec_id, units, lead_ins):
+                continue
+            if cue("skip_sentence", sentence) or not cue("action", sentence):
+                continue
+            if goal and not any(s0 <= t["start"] < s1 for t in items.get("targets", [])):
+                continue
+            drafts.append(Draft(s0, s1, sec_id, "sentence", paragraph=a))
+
+    if SPLIT_ACTIONS:
+        drafts = [piece for d in drafts for piece in _split(text, d, units, items)]
+    for d in drafts:
+        while d.end > d.start and text[d.end - 1] in TRAIL + "\n":
+            d.end -= 1
+    drafts = [d for d in drafts if d.end > d.start]
+    _link(drafts, text, ctx, by_id, items, lead_ins)
+    return [_as_item(d, by_id, items) for d in sorted(drafts, key=lambda d: d.start)]
+
+
+def _lines(text: str) -> list[tuple[int, int]]:
+    out, at = [], 0
+    for line in text.split("\n"):
+        a, b = at, at + len(line)
+        at = b + 1
         while b > a and text[b - 1].isspace():
             b -= 1
+        while a < b and text[a].isspace():
+            a += 1
+        if b > a:
+            out.append((a, b))
+    return out
 
-        def inside(group: str, a: int = a, b: int = b) -> list[str]:
-            return [it["id"] for it in items.get(group, []) if a <= it["start"] < b]
 
-        tasks.append(
-            {
-                "start": a,
-                "end": b,
-                "section": sec,
-                "phase": _phase_of(sec, by_id, phase_of),
-                "responsible": inside("units"),
-                "dates": inside("dates"),
-                "targets": inside("targets"),
-            }
-        )
-    return tasks
+def _heading(s: Any, text: str) -> str:
+    return text[s.heading[0]:s.heading[1]]
+
+
+def _ancestors(s: Any, by_id: dict[str, Any]) -> list[Any]:
+    out = []
+    while s is not None:
+        out.append(s)
+        s = by_id.get(s.parent) if s.parent else None
+    return out
+
+
+def _skipped(s: Any, by_id: dict[str, Any], text: str) -> bool:
+    return any(cue("skip_section", _heading(x, text)) for x in _ancestors(s, by_id))
+
+
+def _goal(s: Any, by_id: dict[str, Any], text: str) -> bool:
+    return any(cue("goal_section", _heading(x, text)) for x in _ancestors(s, by_id))
 
 
 def _section_at(sections: list[Any], i: int) -> str | None:
@@ -71,9 +226,252 @@ def _section_at(sections: list[Any], i: int) -> str | None:
     return best
 
 
-def _phase_of(sec: str | None, by_id: dict[str, Any], phase_of: dict[str, str]) -> str | None:
+def _work_units(units: list[dict[str, Any]], a: int, b: int) -> list[dict[str, Any]]:
+    return [u for u in units if a <= u["start"] < b and u["role"] in WORK_ROLES]
+
+
+def _duties(text: str, a: int, b: int, scope: str | None, units: list[dict[str, Any]],
+            lead_ins: list[tuple[str | None, int, list[tuple[str, str]]]]) -> bool:
+    """A lead-in such as ``办公室设在党办,办公室主要职责:``: its units own what follows."""
+    if not cue("lead_in", text[a:b].rstrip()):
+        return False
+    found: list[tuple[str, str]] = []
+    names: list[str] = []
+    for u in _work_units(units, a, b):
+        if not any(n.endswith(u["name"]) for n in names):  # 办公室 after 领导小组办公室
+            found.append((u["id"], "responsible"))
+            names.append(u["name"])
+    lead_ins.append((scope, b, found))
+    return True
+
+
+def _closing(text: str, a: int, b: int, scope: str | None, by_id: dict[str, Any],
+             units: list[dict[str, Any]], drafts: list[Draft]) -> None:
+    """``以上工作由院办负责``: the units given to the tasks before it in its section."""
+    found = [(u["id"], u["role"]) for u in _work_units(units, a, b)]
+    if not found:
+        return
+    for d in reversed(drafts):
+        if not _within(d.section, scope, by_id):
+            break
+        if not d.units:
+            d.units = [(uid, role, "lead_in") for uid, role in found]
+
+
+def _within(sec: str | None, scope: str | None, by_id: dict[str, Any]) -> bool:
+    if scope is None:
+        return True
+    while sec is not None:
+        if sec == scope:
+            return True
+        sec = by_id[sec].parent if sec in by_id else None
+    return False
+
+
+def _split(text: str, d: Draft, units: list[dict[str, Any]],
+           items: dict[str, list[dict[str, Any]]]) -> list[Draft]:
+    """One draft per action when the pieces of ``d`` each bring their own unit or date."""
+    if d.kind == "row":
+        return [d]
+    dates = [x for x in items.get("dates", []) if x["type"] in ("deadline", "recurrence")]
+    groups: list[list[int]] = []  # [start, end, owns]
+    for m in PIECE.finditer(text, d.start, d.end):
+        if not m.group().strip(TRAIL):
+            continue
+        a, b = m.span()
+        owns = bool(_work_units(units, a, b)) or any(a <= x["start"] < b for x in dates)
+        if groups and not (owns and groups[-1][2]):
+            groups[-1][1] = b
+            groups[-1][2] = groups[-1][2] or owns
+        else:
+            groups.append([a, b, owns])
+    if len(groups) < 2:
+        return [d]
+    return [Draft(a, b, d.section, d.kind, d.paragraph) for a, b, _ in groups]
+
+
+def _tables(text: str) -> dict[int, dict[str, Any] | None]:
+    """Lines of task-division tables: the header (None) and each row (its cells)."""
+    out: dict[int, dict[str, Any] | None] = {}
+    table: _Table | None = None
+    for a, b in _lines(text):
+        cells = _cells(text, a, b)
+        if table is not None and len(cells) >= 2:
+            out[a] = {"cells": cells, "columns": table.columns}
+            continue
+        table = None
+        if len(cells) < 2:
+            continue
+        columns: dict[str, list[int]] = defaultdict(list)
+        for k, (c0, c1) in enumerate(cells):
+            name = text[c0:c1].strip()
+            for use in ("table_number", "table_lead", "table_cooperating", "table_unit",
+                        "table_deadline", "table_task"):
+                if cue(use, name):
+                    columns[use].append(k)
+                    break
+        if "table_task" in columns and ({"table_unit", "table_lead", "table_deadline"}
+                                        & set(columns)):
+            table = _Table([], dict(columns))
+            out[a] = None
+    return out
+
+
+def _cells(text: str, a: int, b: int) -> list[tuple[int, int]]:
+    line = text[a:b]
+    if "\t" not in line and not re.search(r"[ 　]{2,}", line):
+        return []
+    cells, at = [], 0
+    for m in CELLS.finditer(line):
+        if m.start() > at:
+            cells.append((a + at, a + m.start()))
+        at = m.end()
+    if at < len(line):
+        cells.append((a + at, b))
+    return cells
+
+
+def _row_task(text: str, a: int, b: int, row: dict[str, Any], section: str | None,
+              units: list[dict[str, Any]]) -> Draft:
+    cells, columns = row["cells"], row["columns"]
+
+    def cell(use: str) -> list[tuple[int, int]]:
+        return [cells[k] for k in columns.get(use, []) if k < len(cells)]
+
+    tasks = cell("table_task") or [cells[0]]
+    d = Draft(tasks[0][0], b, section, "row", paragraph=a)
+    for use, role in (("table_lead", "lead"), ("table_unit", "responsible"),
+                      ("table_cooperating", "cooperating")):
+        for c0, c1 in cell(use):
+            found = [u for u in units if c0 <= u["start"] < c1]
+            if not found:
+                found = [_new_unit(text, x0, x1, role, units) for x0, x1 in _parts(text, c0, c1)]
+            d.units += [(u["id"], role, "table") for u in found]
+    for c0, c1 in cell("table_deadline"):
+        d.deadline = (f"@{c0}:{c1}", "table")
+    return d
+
+
+def _parts(text: str, a: int, b: int) -> list[tuple[int, int]]:
+    out = []
+    for m in re.finditer(r"[^、,，/;；和及\s]+", text[a:b]):
+        out.append((a + m.start(), a + m.end()))
+    return out
+
+
+def _new_unit(text: str, a: int, b: int, role: str, units: list[dict[str, Any]]) -> dict[str, Any]:
+    """A unit named only by a table cell (the unit tagger needs a verb to see one)."""
+    unit = {"id": f"u+{a}", "start": a, "end": b, "name": text[a:b], "role": role}
+    units.append(unit)
+    return unit
+
+
+def _best_date(dates: list[dict[str, Any]], a: int, b: int) -> str | None:
+    inside = [d for d in dates if a <= d["start"] < b and d["type"] in DATE_RANK]
+    if not inside:
+        return None
+    return min(inside, key=lambda d: (DATE_RANK[d["type"]], d["start"]))["id"]
+
+
+def _link(drafts: list[Draft], text: str, ctx: Any, by_id: dict[str, Any],
+          items: dict[str, list[dict[str, Any]]],
+          lead_ins: list[tuple[str | None, int, list[tuple[str, str]]]]) -> None:
+    units = items.get("units", [])
+    dates = items.get("dates", [])
+    phase_of = {p["section"]: p for p in items.get("phases", [])}
+    previous: Draft | None = None
+    for d in sorted(drafts, key=lambda d: d.start):
+        own = [(u["id"], u["role"], None) for u in _work_units(units, d.start, d.end)]
+        if d.kind == "row":
+            pass
+        elif own:
+            d.units = own
+        elif not d.units:
+            d.units = _inherit_units(d, text, by_id, units, lead_ins, previous)
+        if d.deadline is not None and d.deadline[0].startswith("@"):
+            c0, c1 = (int(x) for x in d.deadline[0][1:].split(":"))
+            best = _best_date(dates, c0, c1)
+            d.deadline = (best, "table") if best else None
+        if d.deadline is None:
+            best = _best_date(dates, d.start, d.end)
+            if best:
+                d.deadline = (best, None)
+        if d.deadline is None:
+            d.deadline = _inherit_deadline(d, by_id, phase_of, dates)
+        previous = d
+
+
+def _inherit_units(d: Draft, text: str, by_id: dict[str, Any], units: list[dict[str, Any]],
+                   lead_ins: list[tuple[str | None, int, list[tuple[str, str]]]],
+                   previous: Draft | None) -> list[tuple[str, str, str | None]]:
+    sec = by_id.get(d.section) if d.section else None
+    for s in _ancestors(sec, by_id):
+        h0 = s.heading[0]
+        line_end = text.find("\n", h0)
+        h1 = line_end if line_end >= 0 else len(text)
+        if cue("heading_units", text[h0:h1]):
+            found = _work_units(units, h0, h1)
+            if found:
+                return [(u["id"], u["role"], "heading") for u in found]
+    for scope, at, found in reversed(lead_ins):
+        if at <= d.start and found and _within(d.section, scope, by_id):
+            return [(uid, role, "lead_in") for uid, role in found]
+    if (d.kind == "sentence" and previous is not None and previous.kind == "sentence"
+            and previous.paragraph == d.paragraph and previous.units):
+        return [(uid, role, "previous_sentence") for uid, role, _ in previous.units]
+    return []
+
+
+def _inherit_deadline(d: Draft, by_id: dict[str, Any], phase_of: dict[str, dict[str, Any]],
+                      dates: list[dict[str, Any]]) -> tuple[str, str | None] | None:
+    sec = by_id.get(d.section) if d.section else None
+    chain = _ancestors(sec, by_id)
+    for s in chain:
+        phase = phase_of.get(s.id)
+        if phase and phase.get("period"):
+            return (phase["period"], "phase")
+    for s in chain:
+        best = _best_date(dates, s.heading[0], s.heading[1])
+        if best:
+            return (best, "heading")
+    return None
+
+
+def _phase_of(sec: str | None, by_id: dict[str, Any], phases: list[dict[str, Any]]) -> str | None:
+    phase_of = {p["section"]: p["id"] for p in phases}
     while sec is not None:
         if sec in phase_of:
             return phase_of[sec]
         sec = by_id[sec].parent if sec in by_id else None
     return None
+
+
+def _as_item(d: Draft, by_id: dict[str, Any], items: dict[str, list[dict[str, Any]]]
+             ) -> dict[str, Any]:
+    def inside(group: str) -> list[str]:
+        return [it["id"] for it in items.get(group, []) if d.start <= it["start"] < d.end]
+
+    inherited: dict[str, str] = {}
+    sources = {src for _, _, src in d.units if src}
+    if sources:
+        inherited["responsible"] = sorted(sources)[0]
+    if d.deadline and d.deadline[1]:
+        inherited["deadline"] = d.deadline[1]
+    seen: set[str] = set()
+    roles = []
+    for uid, role, src in d.units:
+        if uid not in seen:
+            seen.add(uid)
+            roles.append({"unit": uid, "role": role, "inherited": src})
+    return {
+        "start": d.start,
+        "end": d.end,
+        "section": d.section,
+        "phase": _phase_of(d.section, by_id, items.get("phases", [])),
+        "responsible": [r["unit"] for r in roles],
+        "roles": roles,
+        "deadline": d.deadline[0] if d.deadline else None,
+        "dates": inside("dates"),
+        "targets": inside("targets"),
+        "inherited": inherited,
+    }
