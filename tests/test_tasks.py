@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from pipeline import extract_text
+from pipeline import extract_file, extract_text
 
 from .conftest import CASES
 
@@ -47,3 +47,28 @@ def test_task_links_are_ids_of_the_document():
     ids = {x["id"] for g in ("units", "dates", "targets") for x in doc[g]}
     assert set(task["responsible"]) | set(task["dates"]) | set(task["targets"]) <= ids
     assert task["deadline"] in task["dates"] and task["targets"]
+
+
+def test_docx_task_table_gives_one_task_per_row(tmp_path):
+    docx = pytest.importorskip("docx")
+    d = docx.Document()
+    d.add_paragraph("医院质量提升工作方案")
+    d.add_paragraph("一、任务分工")
+    table = d.add_table(rows=3, cols=3)
+    for r, row in enumerate([("工作任务", "责任科室", "完成时限"),
+                             ("修订临床路径", "医务科", "9月底前"),
+                             ("开展护理质量检查", "护理部", "每月")]):
+        for c, value in enumerate(row):
+            table.cell(r, c).text = value
+    path = tmp_path / "plan.docx"
+    d.save(path)
+    [doc] = extract_file(path)
+    units = {u["id"]: u["name"] for u in doc["units"]}
+    dates = {x["id"]: x["value"] for x in doc["dates"]}
+    got = [(k["text"].split("\t")[0], [units[u] for u in k["responsible"]],
+            dates.get(k["deadline"]), k["inherited"]) for k in doc["tasks"]]
+    table_links = {"responsible": "table", "deadline": "table"}
+    assert got == [
+        ("修订临床路径", ["医务科"], "../XXXX-09-30", table_links),
+        ("开展护理质量检查", ["护理部"], "P1M", table_links),
+    ]
