@@ -48,6 +48,7 @@ SENTENCE = re.compile(r"[^。!?！？\n]+[。!?！？]*")  # a ；-chain stays o
 PIECE = re.compile(r"[^。;；!?！？\n]+[。;；!?！？]*")
 CELLS = re.compile(r"\t+|[ 　]{2,}")
 SPLIT_ACTIONS = True  # one task per piece when pieces bring their own unit or date
+REPORTED_SECTIONS = 2  # this many top-level sections telling what was done: a report
 
 
 @cache
@@ -99,11 +100,13 @@ def extract(text: str, ctx: Any, items: dict[str, list[dict[str, Any]]]) -> list
 
     drafts: list[Draft] = []
     lead_ins: list[tuple[str | None, int, list[tuple[str, str]]]] = []  # scope, from, units
+    done = _reported(text, sections)
     item: Draft | None = None
     item_limit = -1
     table_lines = _tables(text)
     for a, b in _lines(text):
-        if any(c0 <= a < c1 for c0, c1 in blocked) or ctx.kind_at(a) in ("report", "problems"):
+        if (any(c0 <= a < c1 for c0, c1 in [*blocked, *done])
+                or ctx.kind_at(a) in ("report", "problems")):
             item = None
             continue
         if a in table_lines:
@@ -170,6 +173,8 @@ def extract(text: str, ctx: Any, items: dict[str, list[dict[str, Any]]]) -> list
                 continue
             if cue("skip_sentence", sentence) or not cue("action", sentence):
                 continue
+            if any(p.search(sentence) for p in _done()):
+                continue  # 促进了, 已完成: what was done, inside a plan
             if goal and not any(s0 <= t["start"] < s1 for t in items.get("targets", [])):
                 continue
             drafts.append(Draft(s0, s1, sec_id, "sentence", paragraph=a))
@@ -182,6 +187,19 @@ def extract(text: str, ctx: Any, items: dict[str, list[dict[str, Any]]]) -> list
     drafts = [d for d in drafts if d.end > d.start]
     _link(drafts, text, ctx, by_id, items, lead_ins)
     return [_as_item(d, by_id, items) for d in sorted(drafts, key=lambda d: d.start)]
+
+
+@cache
+def _done() -> tuple[re.Pattern[str], ...]:
+    return tuple(r.regex for r in load("kind_cues.tsv") if r["kind"] == "report")
+
+
+def _reported(text: str, sections: list[Any]) -> list[tuple[int, int]]:
+    """Top-level sections that tell what was done (开展了, 下发了, 共计3件) in a document
+    where two or more do: a report the outline took for a plan."""
+    tops = [s.span for s in sections if s.parent is None]
+    hits = [span for span in tops if any(p.search(text, *span) for p in _done())]
+    return hits if len(hits) >= REPORTED_SECTIONS else []
 
 
 def _lines(text: str) -> list[tuple[int, int]]:
@@ -382,12 +400,13 @@ def _link(drafts: list[Draft], text: str, ctx: Any, by_id: dict[str, Any],
     previous: Draft | None = None
     for d in sorted(drafts, key=lambda d: d.start):
         own = [(u["id"], u["role"], None) for u in _work_units(units, d.start, d.end)]
-        if d.kind == "row":
-            pass
-        elif own:
-            d.units = own
-        elif not d.units:
-            d.units = _inherit_units(d, text, by_id, units, lead_ins, previous)
+        if d.kind != "row":
+            given = d.units or _given_units(d, text, by_id, units, lead_ins)
+            if own or given:
+                d.units = own + given  # a lead-in's office keeps the items it names others in
+            elif (d.kind == "sentence" and previous is not None and previous.kind == "sentence"
+                  and previous.paragraph == d.paragraph and previous.units):
+                d.units = [(uid, role, "previous_sentence") for uid, role, _ in previous.units]
         if d.deadline is not None and d.deadline[0].startswith("@"):
             c0, c1 = (int(x) for x in d.deadline[0][1:].split(":"))
             best = _best_date(dates, c0, c1)
@@ -401,9 +420,10 @@ def _link(drafts: list[Draft], text: str, ctx: Any, by_id: dict[str, Any],
         previous = d
 
 
-def _inherit_units(d: Draft, text: str, by_id: dict[str, Any], units: list[dict[str, Any]],
-                   lead_ins: list[tuple[str | None, int, list[tuple[str, str]]]],
-                   previous: Draft | None) -> list[tuple[str, str, str | None]]:
+def _given_units(d: Draft, text: str, by_id: dict[str, Any], units: list[dict[str, Any]],
+                 lead_ins: list[tuple[str | None, int, list[tuple[str, str]]]],
+                 ) -> list[tuple[str, str, str | None]]:
+    """Units handed to ``d`` from outside: a heading's 责任科室, or a lead-in's office."""
     sec = by_id.get(d.section) if d.section else None
     for s in _ancestors(sec, by_id):
         h0 = s.heading[0]
@@ -416,9 +436,6 @@ def _inherit_units(d: Draft, text: str, by_id: dict[str, Any], units: list[dict[
     for scope, at, found in reversed(lead_ins):
         if at <= d.start and found and _within(d.section, scope, by_id):
             return [(uid, role, "lead_in") for uid, role in found]
-    if (d.kind == "sentence" and previous is not None and previous.kind == "sentence"
-            and previous.paragraph == d.paragraph and previous.units):
-        return [(uid, role, "previous_sentence") for uid, role, _ in previous.units]
     return []
 
 
