@@ -404,8 +404,8 @@ def _link(drafts: list[Draft], text: str, ctx: Any, by_id: dict[str, Any],
             given = d.units or _given_units(d, text, by_id, units, lead_ins)
             if own or given:
                 d.units = own + given  # a lead-in's office keeps the items it names others in
-            elif (d.kind == "sentence" and previous is not None and previous.kind == "sentence"
-                  and previous.paragraph == d.paragraph and previous.units):
+            elif _carries(d, previous, text, units):
+                assert previous is not None
                 d.units = [(uid, role, "previous_sentence") for uid, role, _ in previous.units]
         if d.deadline is not None and d.deadline[0].startswith("@"):
             c0, c1 = (int(x) for x in d.deadline[0][1:].split(":"))
@@ -418,6 +418,23 @@ def _link(drafts: list[Draft], text: str, ctx: Any, by_id: dict[str, Any],
         if d.deadline is None:
             d.deadline = _inherit_deadline(d, by_id, phase_of, dates)
         previous = d
+
+
+SUBJECTLESS = re.compile(r"^(?:并|同时|还|要|须|需|应|及时|认真|切实|积极|定期|每|对)")
+
+
+def _carries(d: Draft, previous: Draft | None, text: str, units: list[dict[str, Any]]
+             ) -> bool:
+    """Whether ``d`` goes on with the subject of the sentence before it: both in one
+    paragraph, the one before opens with its unit, and ``d`` opens with no subject."""
+    if previous is None or d.kind != "sentence" or previous.kind != "sentence":
+        return False
+    if previous.paragraph != d.paragraph or not previous.units:
+        return False
+    first = previous.units[0][0]
+    opens = any(u["id"] == first and previous.start <= u["start"] < previous.start + 3
+                for u in units)
+    return opens and bool(SUBJECTLESS.match(text[d.start:d.end]))
 
 
 def _given_units(d: Draft, text: str, by_id: dict[str, Any], units: list[dict[str, Any]],
