@@ -254,6 +254,27 @@ def serve(database: Path, host: str, port: int) -> None:
         server.server_close()
 
 
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "xlsx", "json"]),
+              default="table", show_default=True, help="Output format.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write here instead of standard output (needed for xlsx).")
+def tasks(paths: tuple[Path, ...], fmt: str, output: Path | None) -> None:
+    """The responsibility matrix (任务分工表) of plans: one row per task, with its section,
+    phase, lead unit, other units with roles, deadline (text and EDTF) and targets."""
+    from . import matrix
+    from .assemble import iter_records
+
+    table = matrix.rows(iter_records(paths))
+    try:
+        text = matrix.write(table, fmt, output)
+    except (ValueError, ImportError) as exc:
+        raise click.ClickException(str(exc)) from exc
+    if text is not None:
+        click.echo(text, nl=False)
+
+
 @main.command("eval")
 @click.argument("gold_dir", type=click.Path(file_okay=False, exists=True, path_type=Path))
 @click.option("--texts", type=click.Path(file_okay=False, path_type=Path),

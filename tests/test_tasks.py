@@ -72,3 +72,65 @@ def test_docx_task_table_gives_one_task_per_row(tmp_path):
         ("修订临床路径", ["医务科"], "../XXXX-09-30", table_links),
         ("开展护理质量检查", ["护理部"], "P1M", table_links),
     ]
+
+
+PLAN = ("医院工作方案\n一、实施步骤\n(一)动员部署阶段(2024年3月至4月)\n"
+        "医务科牵头,护理部配合,召开全院动员大会。\n(二)整改落实阶段(2024年5月至9月)\n"
+        "各科室对照标准开展自查整改,整改率达到100%。\n")
+
+
+def test_task_links_rows_join_the_tasks_and_items():
+    from pipeline.batch import table_rows
+
+    [record] = extract_text(PLAN, "plan.txt")
+    rows = table_rows(record)
+    tasks = {r["id"]: r for r in rows["tasks"]}
+    ids = {r["id"] for g in ("units", "dates", "targets", "phases", "sections") for r in rows[g]}
+    assert rows["task_links"] and all(r["task"] in tasks for r in rows["task_links"])
+    assert all(r["item"] in ids for r in rows["task_links"])
+    kinds = {(r["kind"], r["role"], r["inherited_from"]) for r in rows["task_links"]}
+    assert {("unit", "lead", None), ("deadline", None, "phase"), ("target", None, None)} <= kinds
+    assert [t["deadline_value"] for t in tasks.values()] == ["2024-03/2024-04", "2024-05/2024-09"]
+
+
+def test_the_matrix_names_lead_and_other_units_and_the_deadline():
+    from pipeline import matrix
+
+    rows = matrix.rows(extract_text(PLAN, "plan.txt"))
+    got = [(r["section"], r["phase"], r["lead_unit"], r["other_units"], r["deadline_edtf"],
+            r["deadline_from"], r["targets"]) for r in rows]
+    assert got == [
+        ("动员部署阶段(2024年3月至4月)", "动员部署阶段", "医务科", "护理部(配合)",
+         "2024-03/2024-04", "phase", ""),
+        ("整改落实阶段(2024年5月至9月)", "整改落实阶段", "各科室", "", "2024-05/2024-09",
+         "phase", "整改率达到100%"),
+    ]
+    text = matrix.as_table(rows)
+    assert text.splitlines()[0].split()[:5] == ["文件", "篇", "章节", "阶段", "任务"]
+
+
+def test_jihua_tasks_writes_csv_and_a_readable_xlsx(tmp_path):
+    import csv
+
+    from click.testing import CliRunner
+
+    from pipeline.cli import main
+
+    src = tmp_path / "plan.txt"
+    src.write_text(PLAN, encoding="utf-8")
+    runner = CliRunner()
+    result = runner.invoke(main, ["tasks", str(src), "--format", "csv"])
+    assert result.exit_code == 0, result.output
+    rows = list(csv.DictReader(result.output.splitlines()))
+    assert [r["lead_unit"] for r in rows] == ["医务科", "各科室"]
+    result = runner.invoke(main, ["tasks", str(src), "--format", "xlsx"])
+    assert result.exit_code == 1 and "-o FILE.xlsx" in result.output
+    openpyxl = pytest.importorskip("openpyxl")
+    out = tmp_path / "matrix.xlsx"
+    result = runner.invoke(main, ["tasks", str(src), "--format", "xlsx", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    ws = openpyxl.load_workbook(out).active
+    values = list(ws.iter_rows(values_only=True))
+    assert values[0][:5] == ("文件", "篇", "章节", "阶段", "任务") and len(values) == 3
+    assert values[1][5] == "医务科" and ws.freeze_panes == "A2"
+    assert ws.column_dimensions["E"].width > ws.column_dimensions["B"].width
