@@ -40,14 +40,24 @@ from functools import cache
 from typing import Any
 
 from ..rules import load
+from .numbers import small_number
 
 WORK_ROLES = ("lead", "responsible", "cooperating", "supervising", "other")
 DATE_RANK = {"deadline": 0, "recurrence": 1, "range": 2, "point": 3, "part_of_year": 4}
 TRAIL = "。;；,，、:：!！?？ \t　"
 SENTENCE = re.compile(r"[^。!?！？\n]+[。!?！？]*")  # a ；-chain stays one sentence
 PIECE = re.compile(r"[^。;；!?！？\n]+[。;；!?！？]*")
+# an outline marker inside a paragraph, after 。 or ；: 2、 / (3) / 六 (its punctuation lost)
+INLINE_MARKER = re.compile(r"""\s*(?:
+      (?P<arabic>\d{1,2})\s*[、.．]             # 2、  2.
+    | [(（](?P<paren>\d{1,2}|[一二三四五六七八九十]{1,2})[)）]   # (3)  （三）
+    | (?P<cn>[一二三四五六七八九十]{1,2})        # 六、  or 六进一步 (not 一是, 三个, 一些)
+      (?:\s*[、.．]|(?=[^\s、,，.。;；是个项条次年月日大点些方种切]))
+)""", re.VERBOSE)
 CELLS = re.compile(r"\t+|[ 　]{2,}")
 SPLIT_ACTIONS = True  # one task per piece when pieces bring their own unit or date
+SPLIT_EVERY = False  # after a split every piece is a task (else unowned pieces join the one before)
+SPLIT_DATES = ("deadline", "recurrence")  # the dates that make a piece its own action
 REPORTED_SECTIONS = 2  # this many top-level sections telling what was done: a report
 
 
@@ -136,7 +146,8 @@ def extract(text: str, ctx: Any, items: dict[str, list[dict[str, Any]]]) -> list
                 continue
             ends_sentence = text[b - 1] in "。;；!！"
             if body or (not kids[sec.id] and (limit <= b + 1 or ends_sentence)):
-                if not body and (cue("skip_sentence", text[a:b]) or _goal(sec, by_id, text)):
+                goal_only = _goal(sec, by_id, text) and not cue("action", text[a:b])
+                if not body and (cue("skip_sentence", text[a:b]) or goal_only):
                     continue
                 item = Draft(sec.heading[0], b, sec.id, "item")
                 item_limit = limit
@@ -179,6 +190,7 @@ def extract(text: str, ctx: Any, items: dict[str, list[dict[str, Any]]]) -> list
                 continue
             drafts.append(Draft(s0, s1, sec_id, "sentence", paragraph=a))
 
+    drafts = [piece for d in drafts for piece in _inline_items(text, d, by_id)]
     if SPLIT_ACTIONS:
         drafts = [piece for d in drafts for piece in _split(text, d, units, items)]
     for d in drafts:
@@ -286,25 +298,68 @@ def _within(sec: str | None, scope: str | None, by_id: dict[str, Any]) -> bool:
     return False
 
 
+def _inline_items(text: str, d: Draft, by_id: dict[str, Any]) -> list[Draft]:
+    """Numbered items run together in one paragraph (``…发生。六进一步…``, ``立足发展内涵。
+    1、…;2、…``): one draft per item when their numbers follow on from the draft's own
+    marker, or count up from one (then the words before item one are a heading)."""
+    own = None
+    sec = by_id.get(d.section) if d.section else None
+    if d.kind == "item" and sec is not None and sec.heading[0] == d.start:
+        marker = text[sec.span[0]:sec.heading[0]].strip(" 、.．()（）")
+        own = small_number(marker) if marker else None
+    found = []
+    for m in PIECE.finditer(text, d.start, d.end):
+        if m.start() == d.start:
+            continue
+        hit = INLINE_MARKER.match(text, m.start(), d.end)
+        if hit:
+            number = small_number(hit.group("arabic") or hit.group("paren") or hit.group("cn"))
+            if number:
+                found.append((m.start(), hit.end(), number))
+    for first in ([1, own + 1] if own else [1]):
+        chosen, expected = [], first
+        for at, body, number in found:
+            if number == expected:
+                chosen.append((at, body))
+                expected += 1
+        if len(chosen) >= 2 or (chosen and first != 1):
+            break
+    else:
+        return [d]
+    out = []
+    if first != 1:  # the draft's own item comes first
+        out.append(Draft(d.start, chosen[0][0], d.section, d.kind, d.paragraph))
+    for k, (_, body) in enumerate(chosen):
+        end = chosen[k + 1][0] if k + 1 < len(chosen) else d.end
+        out.append(Draft(body, end, d.section, d.kind, d.paragraph))
+    return out
+
+
 def _split(text: str, d: Draft, units: list[dict[str, Any]],
            items: dict[str, list[dict[str, Any]]]) -> list[Draft]:
-    """One draft per action when the pieces of ``d`` each bring their own unit or date."""
+    """One draft per action when two or more pieces of ``d`` (split at 。 and ；) each bring
+    their own unit or date; then every piece is a task, those with neither too."""
     if d.kind == "row":
         return [d]
-    dates = [x for x in items.get("dates", []) if x["type"] in ("deadline", "recurrence")]
-    groups: list[list[int]] = []  # [start, end, owns]
+    dates = [x for x in items.get("dates", []) if x["type"] in SPLIT_DATES]
+    pieces: list[tuple[int, int, bool]] = []
     for m in PIECE.finditer(text, d.start, d.end):
         if not m.group().strip(TRAIL):
             continue
         a, b = m.span()
         owns = bool(_work_units(units, a, b)) or any(a <= x["start"] < b for x in dates)
+        pieces.append((a, b, owns))
+    if sum(owns for _, _, owns in pieces) < 2:
+        return [d]
+    if SPLIT_EVERY:
+        return [Draft(a, b, d.section, d.kind, d.paragraph) for a, b, _ in pieces]
+    groups: list[list[Any]] = []
+    for a, b, owns in pieces:
         if groups and not (owns and groups[-1][2]):
             groups[-1][1] = b
             groups[-1][2] = groups[-1][2] or owns
         else:
             groups.append([a, b, owns])
-    if len(groups) < 2:
-        return [d]
     return [Draft(a, b, d.section, d.kind, d.paragraph) for a, b, _ in groups]
 
 
