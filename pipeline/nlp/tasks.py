@@ -90,6 +90,16 @@ class Draft:
 
 
 @dataclass
+class LeadIn:
+    """A sentence that hands the items after it (in ``scope``, up to ``end``) to units."""
+
+    scope: str | None
+    start: int
+    units: list[tuple[str, str]]
+    end: int = 1 << 62
+
+
+@dataclass
 class _Table:
     rows: list[tuple[int, int]]
     columns: dict[str, list[int]]
@@ -109,7 +119,7 @@ def extract(text: str, ctx: Any, items: dict[str, list[dict[str, Any]]]) -> list
     first_heading = min((s.span[0] for s in sections), default=None)
 
     drafts: list[Draft] = []
-    lead_ins: list[tuple[str | None, int, list[tuple[str, str]]]] = []  # scope, from, units
+    lead_ins: list[LeadIn] = []
     done = _reported(text, sections)
     item: Draft | None = None
     item_limit = -1
@@ -160,7 +170,14 @@ def extract(text: str, ctx: Any, items: dict[str, list[dict[str, Any]]]) -> list
             continue
         item = None
         if first_heading is not None and a < first_heading:
-            continue  # the preamble: background and purpose
+            # the preamble: background and purpose, perhaps a lead-in to the first items
+            if _duties(text, a, b, None, units, lead_ins) and sections:
+                # it reaches the first run of items, up to a heading of another kind
+                kind = sections[0].marker_type
+                lead_ins[-1].end = next((x.span[0] for x in sections
+                                         if x.parent is None and x.marker_type != kind),
+                                        lead_ins[-1].end)
+            continue
         sec_id = _section_at(sections, a)
         sec = by_id.get(sec_id) if sec_id else None
         if sec is not None and _skipped(sec, by_id, text):
@@ -261,9 +278,15 @@ def _work_units(units: list[dict[str, Any]], a: int, b: int) -> list[dict[str, A
 
 
 def _duties(text: str, a: int, b: int, scope: str | None, units: list[dict[str, Any]],
-            lead_ins: list[tuple[str | None, int, list[tuple[str, str]]]]) -> bool:
-    """A lead-in such as ``办公室设在党办,办公室主要职责:``: its units own what follows."""
-    if not cue("lead_in", text[a:b].rstrip()):
+            lead_ins: list[LeadIn]) -> bool:
+    """A lead-in such as ``办公室设在党办,办公室主要职责:``, or any lead-in ending in a colon
+    whose clause opens with a unit (``生活卫生部力争达到以下目标:``): its units own what
+    follows."""
+    line = text[a:b].rstrip()
+    duties = cue("lead_in", line)
+    if not duties and not (line.endswith((":", "：")) and _opens_with_unit(text, a, b, units)):
+        if line.endswith((":", "：")):
+            lead_ins.append(LeadIn(scope, b, []))  # naming no unit, it ends the one before
         return False
     found: list[tuple[str, str]] = []
     names: list[str] = []
@@ -271,8 +294,17 @@ def _duties(text: str, a: int, b: int, scope: str | None, units: list[dict[str, 
         if not any(n.endswith(u["name"]) for n in names):  # 办公室 after 领导小组办公室
             found.append((u["id"], "responsible"))
             names.append(u["name"])
-    lead_ins.append((scope, b, found))
+    lead_ins.append(LeadIn(scope, b, found))
     return True
+
+
+def _opens_with_unit(text: str, a: int, b: int, units: list[dict[str, Any]]) -> bool:
+    """Whether the last clause of ``text[a:b]`` opens with a working unit (its subject)."""
+    clause = max(text.rfind(c, a, b - 1) for c in "。;；,，") + 1
+    start = max(a, clause)
+    while start < b and text[start] in " 　":
+        start += 1
+    return any(start <= u["start"] < start + 2 for u in _work_units(units, a, b))
 
 
 def _closing(text: str, a: int, b: int, scope: str | None, by_id: dict[str, Any],
@@ -448,7 +480,7 @@ def _best_date(dates: list[dict[str, Any]], a: int, b: int) -> str | None:
 
 def _link(drafts: list[Draft], text: str, ctx: Any, by_id: dict[str, Any],
           items: dict[str, list[dict[str, Any]]],
-          lead_ins: list[tuple[str | None, int, list[tuple[str, str]]]]) -> None:
+          lead_ins: list[LeadIn]) -> None:
     units = items.get("units", [])
     dates = items.get("dates", [])
     phase_of = {p["section"]: p for p in items.get("phases", [])}
@@ -493,7 +525,7 @@ def _carries(d: Draft, previous: Draft | None, text: str, units: list[dict[str, 
 
 
 def _given_units(d: Draft, text: str, by_id: dict[str, Any], units: list[dict[str, Any]],
-                 lead_ins: list[tuple[str | None, int, list[tuple[str, str]]]],
+                 lead_ins: list[LeadIn],
                  ) -> list[tuple[str, str, str | None]]:
     """Units handed to ``d`` from outside: a heading's 责任科室, or a lead-in's office."""
     sec = by_id.get(d.section) if d.section else None
@@ -505,9 +537,9 @@ def _given_units(d: Draft, text: str, by_id: dict[str, Any], units: list[dict[st
             found = _work_units(units, h0, h1)
             if found:
                 return [(u["id"], u["role"], "heading") for u in found]
-    for scope, at, found in reversed(lead_ins):
-        if at <= d.start and found and _within(d.section, scope, by_id):
-            return [(uid, role, "lead_in") for uid, role in found]
+    for lead in reversed(lead_ins):
+        if lead.start <= d.start < lead.end and _within(d.section, lead.scope, by_id):
+            return [(uid, role, "lead_in") for uid, role in lead.units]
     return []
 
 
