@@ -124,9 +124,13 @@ def extract(text: str, ctx: Any, items: dict[str, list[dict[str, Any]]]) -> list
     item: Draft | None = None
     item_limit = -1
     table_lines = _tables(text)
+    signature = _signature(text, items.get("dates", []))
     for a, b in _lines(text):
         if (any(c0 <= a < c1 for c0, c1 in [*blocked, *done])
                 or ctx.kind_at(a) in ("report", "problems")):
+            item = None
+            continue
+        if a in signature:
             item = None
             continue
         if a in table_lines:
@@ -242,6 +246,21 @@ def _lines(text: str) -> list[tuple[int, int]]:
             a += 1
         if b > a:
             out.append((a, b))
+    return out
+
+
+def _signature(text: str, dates: list[dict[str, Any]]) -> set[int]:
+    """Starts of signature lines: a line that is only a date, and a short unpunctuated
+    line (the author's name) just before it."""
+    out: set[int] = set()
+    lines = _lines(text)
+    for k, (a, b) in enumerate(lines):
+        if any(d["start"] <= a + 1 and d["end"] >= b - 1 for d in dates):
+            out.add(a)
+            if k and lines[k - 1][1] - lines[k - 1][0] <= 16:
+                p0, p1 = lines[k - 1]
+                if not re.search(r"[。,，;；:：!！?？]", text[p0:p1]):
+                    out.add(p0)
     return out
 
 
@@ -484,6 +503,7 @@ def _link(drafts: list[Draft], text: str, ctx: Any, by_id: dict[str, Any],
     units = items.get("units", [])
     dates = items.get("dates", [])
     phase_of = {p["section"]: p for p in items.get("phases", [])}
+    date_type = {x["id"]: x["type"] for x in dates}
     previous: Draft | None = None
     for d in sorted(drafts, key=lambda d: d.start):
         own = [(u["id"], u["role"], None) for u in _work_units(units, d.start, d.end)]
@@ -502,6 +522,12 @@ def _link(drafts: list[Draft], text: str, ctx: Any, by_id: dict[str, Any],
             best = _best_date(dates, d.start, d.end)
             if best:
                 d.deadline = (best, None)
+        if d.deadline is not None and d.deadline[1] is None and date_type[d.deadline[0]] == (
+                "recurrence"):
+            # a rhythm inside a phase's work (每周例会) is no deadline for the whole task
+            period = _inherit_deadline(d, by_id, phase_of, dates)
+            if period is not None and period[1] == "phase":
+                d.deadline = period
         if d.deadline is None:
             d.deadline = _inherit_deadline(d, by_id, phase_of, dates)
         previous = d
