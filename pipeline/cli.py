@@ -201,9 +201,19 @@ def db_build(database: Path, inputs: tuple[Path, ...]) -> None:
 @click.option("--limit", type=click.IntRange(1, 1000), default=20, show_default=True)
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table",
               show_default=True)
-def search_cmd(database: Path, query: str, limit: int, fmt: str, **filters: str | None) -> None:
-    """Find documents by words (Chinese, any script) and filters, ranked by BM25."""
+@click.option("--tasks", "as_tasks", is_flag=True,
+              help="List tasks instead of documents (with --unit, --due-before, --due-after).")
+@click.option("--due-before", metavar="YYYY-MM-DD", help="With --tasks: due on or before.")
+@click.option("--due-after", metavar="YYYY-MM-DD", help="With --tasks: due on or after.")
+def search_cmd(database: Path, query: str, limit: int, fmt: str, as_tasks: bool,
+               due_before: str | None, due_after: str | None, **filters: str | None) -> None:
+    """Find documents by words (Chinese, any script) and filters, ranked by BM25; with
+    --tasks, the tasks given to a unit and due in a date range."""
     from . import db
+
+    if as_tasks:
+        _search_tasks(database, filters.get("unit"), due_before, due_after, limit, fmt)
+        return
 
     try:
         con = db.connect(database, read_only=True)
@@ -228,6 +238,30 @@ def search_cmd(database: Path, query: str, limit: int, fmt: str, **filters: str 
         snippet = (h["snippet"] or "").replace("<mark>", "[").replace("</mark>", "]")
         click.echo(f"{h['score'] if h['score'] is not None else '-':>8}  {h['title']}  "
                    f"({h['source']} #{h['doc_index']})\n          {snippet}")
+
+
+def _search_tasks(database: Path, unit: str | None, due_before: str | None,
+                  due_after: str | None, limit: int, fmt: str) -> None:
+    from . import db
+
+    try:
+        con = db.connect(database, read_only=True)
+    except (db.NotADatabase, OSError) as exc:
+        raise click.ClickException(str(exc)) from exc
+    try:
+        result = db.search_tasks(con, unit, due_before, due_after, limit=limit)
+    except db.QueryError as exc:
+        raise click.ClickException(str(exc)) from exc
+    finally:
+        con.close()
+    if fmt == "json":
+        click.echo(json.dumps(result["hits"], ensure_ascii=False, indent=2))
+        return
+    click.echo(f"{result['total']} tasks")
+    for h in result["hits"]:
+        units = "、".join(f"{u['name']}({u['role']})" for u in h["units"])
+        click.echo(f"{h['deadline'] or '-':>20}  {h['title']} #{h['doc_index']}  {units}\n"
+                   f"{'':>22}{h['text'][:60]}")
 
 
 @main.command()

@@ -172,3 +172,31 @@ def test_task_scores_on_gold(seeds_dir):
     assert s["deadline_accuracy"] >= 0.90
     assert s["deadline_recall"] >= 0.84  # short of the 0.85 bar
     assert s["unit_f1"] >= 0.64  # short of the 0.80 bar: most misses are units not tagged
+
+
+def test_search_tasks_by_unit_and_due_date(tmp_path):
+    from click.testing import CliRunner
+
+    from pipeline import db
+    from pipeline.cli import main
+
+    src = tmp_path / "plan.txt"
+    src.write_text("医院2025年工作方案\n一、工作任务\n1、医务科负责修订诊疗规范,2025年6月底前完成。\n"
+                   "2、医务科每月开展病历质控。\n3、护理部负责护理培训,2025年9月底前完成。\n",
+                   encoding="utf-8")
+    path = tmp_path / "plans.db"
+    db.build(path, [src])
+    con = db.connect(path, read_only=True)
+    due = db.search_tasks(con, unit="医务科", due_before="2025-06-30")
+    assert [(h["units"][0]["name"], h["deadline"], h["due"]) for h in due["hits"]] == [
+        ("医务科", "../2025-06-30", "2025-06-30")]
+    assert db.search_tasks(con, unit="医务科")["total"] == 2
+    assert db.search_tasks(con, due_after="2025-07-01")["total"] == 1
+    with pytest.raises(db.QueryError):
+        db.search_tasks(con, due_before="June")
+    con.close()
+    result = CliRunner().invoke(main, ["search", str(path), "--tasks", "--unit", "医务科",
+                                       "--due-before", "2025-06-30", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    [hit] = json.loads(result.output)
+    assert hit["text"].startswith("医务科负责修订诊疗规范") and hit["span"][1] > hit["span"][0]
