@@ -200,3 +200,25 @@ def test_search_tasks_by_unit_and_due_date(tmp_path):
     assert result.exit_code == 0, result.output
     [hit] = json.loads(result.output)
     assert hit["text"].startswith("医务科负责修订诊疗规范") and hit["span"][1] > hit["span"][0]
+
+
+def test_the_plan_page_has_a_task_table_that_points_at_each_span():
+    import html
+    import re
+
+    from pipeline.web import document_page
+
+    [record] = extract_text(PLAN, "plan.txt")
+    page = document_page(record)
+    rows = re.findall(r"<tr data-task='(k\d+)'>", page)
+    assert rows == [k["id"] for k in record["tasks"]]
+    base = record["span"][0]
+    original = re.search(r"<div class='text' id='original'[^>]*>(.*?)</div>", page, re.S)[1]
+    assert html.unescape(re.sub(r"<[^>]+>", "", original)) == record["text_original"]
+    for k in record["tasks"]:
+        inner = re.search(rf"<span class='task' data-task='{k['id']}'>(.*?)</span>", original)
+        a, b = k["span"]
+        assert html.unescape(re.sub(r"<[^>]+>", "", inner[1])) == \
+            record["text_original"][a - base:b - base]
+    assert "医务科 (lead)、护理部 (cooperating)" in page
+    assert "2024年3月至4月 [2024-03/2024-04]" in page
