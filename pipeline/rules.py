@@ -30,7 +30,7 @@ REQUIRED = {
 }
 CHOICES = {
     "use": {"action", "skip_section", "goal_section", "skip_sentence", "closing", "lead_in",
-            "label", "heading_units", "table_task", "table_lead", "table_cooperating",
+            "label", "heading_units", "event_date", "table_task", "table_lead", "table_cooperating",
             "table_unit", "table_deadline", "table_number"},
     "scope": {"line", "tail"},
     "kind": {"plan", "report", "problems", "other"},

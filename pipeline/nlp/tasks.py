@@ -522,14 +522,17 @@ def _link(drafts: list[Draft], text: str, ctx: Any, by_id: dict[str, Any],
             best = _best_date(dates, d.start, d.end)
             if best:
                 d.deadline = (best, None)
-        if d.deadline is not None and d.deadline[1] is None and date_type[d.deadline[0]] == (
-                "recurrence"):
-            # a rhythm inside a phase's work (每周例会) is no deadline for the whole task
-            period = _inherit_deadline(d, by_id, phase_of, dates)
+        heads_phase = (d.kind == "item" and d.section in phase_of
+                       and by_id[d.section].heading[0] <= d.start)
+        if heads_phase and d.deadline is not None and d.deadline[1] is None and date_type[
+                d.deadline[0]] == "recurrence":
+            # a phase's line with its work (第二周(3.10—3.16)部内例会,…每周例会列为制度):
+            # the rhythm of one clause is no deadline for the whole task
+            period = _inherit_deadline(d, text, by_id, phase_of, dates)
             if period is not None and period[1] == "phase":
                 d.deadline = period
         if d.deadline is None:
-            d.deadline = _inherit_deadline(d, by_id, phase_of, dates)
+            d.deadline = _inherit_deadline(d, text, by_id, phase_of, dates)
         previous = d
 
 
@@ -569,8 +572,9 @@ def _given_units(d: Draft, text: str, by_id: dict[str, Any], units: list[dict[st
     return []
 
 
-def _inherit_deadline(d: Draft, by_id: dict[str, Any], phase_of: dict[str, dict[str, Any]],
-                      dates: list[dict[str, Any]]) -> tuple[str, str | None] | None:
+def _inherit_deadline(d: Draft, text: str, by_id: dict[str, Any],
+                      phase_of: dict[str, dict[str, Any]], dates: list[dict[str, Any]]
+                      ) -> tuple[str, str | None] | None:
     sec = by_id.get(d.section) if d.section else None
     chain = _ancestors(sec, by_id)
     for s in chain:
@@ -578,7 +582,11 @@ def _inherit_deadline(d: Draft, by_id: dict[str, Any], phase_of: dict[str, dict[
         if phase and phase.get("period"):
             return (phase["period"], "phase")
     for s in chain:
-        best = _best_date(dates, s.heading[0], s.heading[1])
+        line_end = text.find("\n", s.heading[0])
+        h1 = line_end if line_end >= 0 else len(text)
+        heading_dates = [x for x in dates if s.heading[0] <= x["start"] < s.heading[1]
+                         and not cue("event_date", text[x["end"]:h1])]
+        best = _best_date(heading_dates, s.heading[0], s.heading[1])
         if best:
             return (best, "heading")
     return None
