@@ -33,6 +33,7 @@ Links, each task's own first, else from outside (``inherited`` names where from)
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -59,6 +60,37 @@ SPLIT_ACTIONS = True  # one task per piece when pieces bring their own unit or d
 SPLIT_EVERY = False  # after a split every piece is a task (else unowned pieces join the one before)
 SPLIT_DATES = ("deadline", "recurrence")  # the dates that make a piece its own action
 REPORTED_SECTIONS = 2  # this many top-level sections telling what was done: a report
+
+
+_INDEX: dict[int, tuple[list[dict[str, Any]], int, list[int], list[dict[str, Any]]]] = {}
+
+
+def _inside(items: list[dict[str, Any]], a: int, b: int) -> list[dict[str, Any]]:
+    """The items starting in ``[a, b)``, by bisection on an index built once per list (and
+    again when it grows); the index lives for one call of :func:`extract`."""
+    hit = _INDEX.get(id(items))
+    if hit is None or hit[0] is not items or hit[1] != len(items):
+        order = sorted(items, key=lambda x: x["start"])
+        hit = (items, len(items), [x["start"] for x in order], order)
+        _INDEX[id(items)] = hit
+    starts, order = hit[2], hit[3]
+    return order[bisect.bisect_left(starts, a):bisect.bisect_left(starts, b)]
+
+
+class _Sections:
+    """The deepest section holding an offset, by bisection (sections nest)."""
+
+    def __init__(self, sections: list[Any]) -> None:
+        self.order = sorted(sections, key=lambda s: (s.span[0], -s.span[1]))
+        self.starts = [s.span[0] for s in self.order]
+        self.by_id = {s.id: s for s in sections}
+
+    def at(self, i: int) -> str | None:
+        k = bisect.bisect_right(self.starts, i) - 1
+        s = self.order[k] if k >= 0 else None
+        while s is not None and not (s.span[0] <= i < s.span[1]):
+            s = self.by_id.get(s.parent) if s.parent else None
+        return s.id if s is not None else None
 
 
 @cache
@@ -107,6 +139,17 @@ class _Table:
 
 def extract(text: str, ctx: Any, items: dict[str, list[dict[str, Any]]]) -> list[dict[str, Any]]:
     """The tasks of one document, each a dict with its span and links."""
+    _INDEX.clear()
+    _SCOPES.clear()
+    try:
+        return _extract(text, ctx, items)
+    finally:
+        _INDEX.clear()
+        _SCOPES.clear()
+
+
+def _extract(text: str, ctx: Any, items: dict[str, list[dict[str, Any]]]
+             ) -> list[dict[str, Any]]:
     sections = ctx.sections
     if not text.strip():
         return []
@@ -117,6 +160,11 @@ def extract(text: str, ctx: Any, items: dict[str, list[dict[str, Any]]]) -> list
     units = items.setdefault("units", [])
     blocked = [*ctx.title, *ctx.quiet]
     first_heading = min((s.span[0] for s in sections), default=None)
+    finder = _Sections(sections)
+    openings: dict[int, Any] = {}
+    for s in sections:
+        if s.marker_type != "yishi":
+            openings.setdefault(s.span[0], s)
 
     drafts: list[Draft] = []
     lead_ins: list[LeadIn] = []
@@ -127,7 +175,7 @@ def extract(text: str, ctx: Any, items: dict[str, list[dict[str, Any]]]) -> list
     signature = _signature(text, items.get("dates", []))
     for a, b in _lines(text):
         if (any(c0 <= a < c1 for c0, c1 in [*blocked, *done])
-                or ctx.kind_at(a) in ("report", "problems")):
+                or ctx.kinds.get(finder.at(a), ctx.default_kind) in ("report", "problems")):
             item = None
             continue
         if a in signature:
@@ -137,10 +185,9 @@ def extract(text: str, ctx: Any, items: dict[str, list[dict[str, Any]]]) -> list
             item = None
             row = table_lines[a]
             if row is not None:
-                drafts.append(_row_task(text, a, b, row, _section_at(sections, a), units))
+                drafts.append(_row_task(text, a, b, row, finder.at(a), units))
             continue
-        opening = next((s for s in sections if s.span[0] == a and s.marker_type != "yishi"),
-                       None)
+        opening = openings.get(a)
         if opening is not None:
             item = None
             sec = opening
@@ -182,7 +229,7 @@ def extract(text: str, ctx: Any, items: dict[str, list[dict[str, Any]]]) -> list
                                          if x.parent is None and x.marker_type != kind),
                                         lead_ins[-1].end)
             continue
-        sec_id = _section_at(sections, a)
+        sec_id = finder.at(a)
         sec = by_id.get(sec_id) if sec_id else None
         if sec is not None and _skipped(sec, by_id, text):
             continue
@@ -207,7 +254,7 @@ def extract(text: str, ctx: Any, items: dict[str, list[dict[str, Any]]]) -> list
                 continue
             if any(p.search(sentence) for p in _done()):
                 continue  # 促进了, 已完成: what was done, inside a plan
-            if goal and not any(s0 <= t["start"] < s1 for t in items.get("targets", [])):
+            if goal and not _inside(items.get("targets", []), s0, s1):
                 continue
             drafts.append(Draft(s0, s1, sec_id, "sentence", paragraph=a))
 
@@ -219,7 +266,8 @@ def extract(text: str, ctx: Any, items: dict[str, list[dict[str, Any]]]) -> list
             d.end -= 1
     drafts = [d for d in drafts if d.end > d.start]
     _link(drafts, text, ctx, by_id, items, lead_ins)
-    return [_as_item(d, by_id, items) for d in sorted(drafts, key=lambda d: d.start)]
+    phase_ids = {p["section"]: p["id"] for p in items.get("phases", [])}
+    return [_as_item(d, by_id, items, phase_ids) for d in sorted(drafts, key=lambda d: d.start)]
 
 
 @cache
@@ -255,7 +303,7 @@ def _signature(text: str, dates: list[dict[str, Any]]) -> set[int]:
     out: set[int] = set()
     lines = _lines(text)
     for k, (a, b) in enumerate(lines):
-        if any(d["start"] <= a + 1 and d["end"] >= b - 1 for d in dates):
+        if any(d["end"] >= b - 1 for d in _inside(dates, a, a + 2)):
             out.add(a)
             if k and lines[k - 1][1] - lines[k - 1][0] <= 16:
                 p0, p1 = lines[k - 1]
@@ -284,16 +332,8 @@ def _goal(s: Any, by_id: dict[str, Any], text: str) -> bool:
     return any(cue("goal_section", _heading(x, text)) for x in _ancestors(s, by_id))
 
 
-def _section_at(sections: list[Any], i: int) -> str | None:
-    best = None
-    for s in sections:
-        if s.span[0] <= i < s.span[1]:
-            best = s.id
-    return best
-
-
 def _work_units(units: list[dict[str, Any]], a: int, b: int) -> list[dict[str, Any]]:
-    return [u for u in units if a <= u["start"] < b and u["role"] in WORK_ROLES]
+    return [u for u in _inside(units, a, b) if u["role"] in WORK_ROLES]
 
 
 def _duties(text: str, a: int, b: int, scope: str | None, units: list[dict[str, Any]],
@@ -392,13 +432,14 @@ def _split(text: str, d: Draft, units: list[dict[str, Any]],
     their own unit or date; then every piece is a task, those with neither too."""
     if d.kind == "row":
         return [d]
-    dates = [x for x in items.get("dates", []) if x["type"] in SPLIT_DATES]
+    dates = items.get("dates", [])
     pieces: list[tuple[int, int, bool]] = []
     for m in PIECE.finditer(text, d.start, d.end):
         if not m.group().strip(TRAIL):
             continue
         a, b = m.span()
-        owns = bool(_work_units(units, a, b)) or any(a <= x["start"] < b for x in dates)
+        owns = bool(_work_units(units, a, b)) or any(x["type"] in SPLIT_DATES
+                                                     for x in _inside(dates, a, b))
         pieces.append((a, b, owns))
     if sum(owns for _, _, owns in pieces) < 2:
         return [d]
@@ -467,7 +508,7 @@ def _row_task(text: str, a: int, b: int, row: dict[str, Any], section: str | Non
     for use, role in (("table_lead", "lead"), ("table_unit", "responsible"),
                       ("table_cooperating", "cooperating")):
         for c0, c1 in cell(use):
-            found = [u for u in units if c0 <= u["start"] < c1]
+            found = list(_inside(units, c0, c1))
             if not found:
                 found = [_new_unit(text, x0, x1, role, units) for x0, x1 in _parts(text, c0, c1)]
             d.units += [(u["id"], role, "table") for u in found]
@@ -491,7 +532,7 @@ def _new_unit(text: str, a: int, b: int, role: str, units: list[dict[str, Any]])
 
 
 def _best_date(dates: list[dict[str, Any]], a: int, b: int) -> str | None:
-    inside = [d for d in dates if a <= d["start"] < b and d["type"] in DATE_RANK]
+    inside = [d for d in _inside(dates, a, b) if d["type"] in DATE_RANK]
     if not inside:
         return None
     return min(inside, key=lambda d: (DATE_RANK[d["type"]], d["start"]))["id"]
@@ -536,6 +577,21 @@ def _link(drafts: list[Draft], text: str, ctx: Any, by_id: dict[str, Any],
         previous = d
 
 
+_SCOPES: dict[int, tuple[int, dict[str | None, tuple[list[int], list[LeadIn]]]]] = {}
+
+
+def _lead_scopes(lead_ins: list[LeadIn]) -> dict[str | None, tuple[list[int], list[LeadIn]]]:
+    """The lead-ins by scope, each list in text order with its starts (built once)."""
+    hit = _SCOPES.get(id(lead_ins))
+    if hit is None or hit[0] != len(lead_ins):
+        groups: dict[str | None, list[LeadIn]] = defaultdict(list)
+        for x in sorted(lead_ins, key=lambda x: x.start):
+            groups[x.scope].append(x)
+        hit = (len(lead_ins), {k: ([x.start for x in v], v) for k, v in groups.items()})
+        _SCOPES[id(lead_ins)] = hit
+    return hit[1]
+
+
 SUBJECTLESS = re.compile(r"^(?:并|同时|还|要|须|需|应|及时|认真|切实|积极|定期|每|对)")
 
 
@@ -548,8 +604,7 @@ def _carries(d: Draft, previous: Draft | None, text: str, units: list[dict[str, 
     if previous.paragraph != d.paragraph or not previous.units:
         return False
     first = previous.units[0][0]
-    opens = any(u["id"] == first and previous.start <= u["start"] < previous.start + 3
-                for u in units)
+    opens = any(u["id"] == first for u in _inside(units, previous.start, previous.start + 3))
     return opens and bool(SUBJECTLESS.match(text[d.start:d.end]))
 
 
@@ -566,9 +621,20 @@ def _given_units(d: Draft, text: str, by_id: dict[str, Any], units: list[dict[st
             found = _work_units(units, h0, h1)
             if found:
                 return [(u["id"], u["role"], "heading") for u in found]
-    for lead in reversed(lead_ins):
-        if lead.start <= d.start < lead.end and _within(d.section, lead.scope, by_id):
-            return [(uid, role, "lead_in") for uid, role in lead.units]
+    by_scope = _lead_scopes(lead_ins)
+    chain = [x.id for x in _ancestors(sec, by_id)] + [None]
+    best: LeadIn | None = None
+    for scope in chain:
+        found = by_scope.get(scope)
+        if not found:
+            continue
+        k = bisect.bisect_right(found[0], d.start) - 1
+        while k >= 0 and found[1][k].end <= d.start:
+            k -= 1  # a preamble lead-in that has ended
+        if k >= 0 and (best is None or found[1][k].start > best.start):
+            best = found[1][k]
+    if best is not None:
+        return [(uid, role, "lead_in") for uid, role in best.units]
     return []
 
 
@@ -584,16 +650,15 @@ def _inherit_deadline(d: Draft, text: str, by_id: dict[str, Any],
     for s in chain:
         line_end = text.find("\n", s.heading[0])
         h1 = line_end if line_end >= 0 else len(text)
-        heading_dates = [x for x in dates if s.heading[0] <= x["start"] < s.heading[1]
-                         and not cue("event_date", text[x["end"]:h1])]
-        best = _best_date(heading_dates, s.heading[0], s.heading[1])
-        if best:
-            return (best, "heading")
+        heading_dates = [x for x in _inside(dates, s.heading[0], s.heading[1])
+                         if x["type"] in DATE_RANK and not cue("event_date", text[x["end"]:h1])]
+        if heading_dates:
+            best = min(heading_dates, key=lambda x: (DATE_RANK[x["type"]], x["start"]))
+            return (best["id"], "heading")
     return None
 
 
-def _phase_of(sec: str | None, by_id: dict[str, Any], phases: list[dict[str, Any]]) -> str | None:
-    phase_of = {p["section"]: p["id"] for p in phases}
+def _phase_of(sec: str | None, by_id: dict[str, Any], phase_of: dict[str, str]) -> str | None:
     while sec is not None:
         if sec in phase_of:
             return phase_of[sec]
@@ -601,10 +666,10 @@ def _phase_of(sec: str | None, by_id: dict[str, Any], phases: list[dict[str, Any
     return None
 
 
-def _as_item(d: Draft, by_id: dict[str, Any], items: dict[str, list[dict[str, Any]]]
-             ) -> dict[str, Any]:
+def _as_item(d: Draft, by_id: dict[str, Any], items: dict[str, list[dict[str, Any]]],
+             phase_ids: dict[str, str]) -> dict[str, Any]:
     def inside(group: str) -> list[str]:
-        return [it["id"] for it in items.get(group, []) if d.start <= it["start"] < d.end]
+        return [it["id"] for it in _inside(items.get(group, []), d.start, d.end)]
 
     inherited: dict[str, str] = {}
     sources = {src for _, _, src in d.units if src}
@@ -622,7 +687,7 @@ def _as_item(d: Draft, by_id: dict[str, Any], items: dict[str, list[dict[str, An
         "start": d.start,
         "end": d.end,
         "section": d.section,
-        "phase": _phase_of(d.section, by_id, items.get("phases", [])),
+        "phase": _phase_of(d.section, by_id, phase_ids),
         "responsible": [r["unit"] for r in roles],
         "roles": roles,
         "deadline": d.deadline[0] if d.deadline else None,
