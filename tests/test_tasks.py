@@ -170,8 +170,8 @@ def test_task_scores_on_gold(seeds_dir):
     assert s["task_f1"] >= 0.85
     assert s["target_f1"] >= 0.85
     assert s["deadline_accuracy"] >= 0.90
-    assert s["deadline_recall"] >= 0.84  # short of the 0.85 bar
-    assert s["unit_f1"] >= 0.64  # short of the 0.80 bar: most misses are units not tagged
+    assert s["deadline_recall"] >= 0.85
+    assert s["unit_f1"] >= 0.65  # short of the 0.80 bar: most misses are units not tagged
 
 
 def test_search_tasks_by_unit_and_due_date(tmp_path):

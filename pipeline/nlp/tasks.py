@@ -55,6 +55,12 @@ INLINE_MARKER = re.compile(r"""\s*(?:
     | (?P<cn>[一二三四五六七八九十]{1,2})        # 六、  or 六进一步 (not 一是, 三个, 一些)
       (?:\s*[、.．]|(?=[^\s、,，.。;；是个项条次年月日大点些方种切]))
 )""", re.VERBOSE)
+# a paragraph that is an item with its marker lost: `二是…` (a list over paragraphs, after an
+# optional `“六比”是:`), or a short heading sentence with a body after it (`提升管理水平。强化…`)
+LOST_MARKER = re.compile(r"""
+    (?:[^。:：\n]{0,12}[:：])?\s*[一二三四五六七八九十]{1,2}是(?=[^,，、])   # 二是比…
+  | (?=[^。,，;；:：\n]{2,10}。[^\n]{12,})                                # 提升管理水平。…
+""", re.VERBOSE)
 CELLS = re.compile(r"\t+|[ 　]{2,}")
 SPLIT_ACTIONS = True  # one task per piece when pieces bring their own unit or date
 SPLIT_EVERY = False  # after a split every piece is a task (else unowned pieces join the one before)
@@ -234,6 +240,14 @@ def _extract(text: str, ctx: Any, items: dict[str, list[dict[str, Any]]]
         if sec is not None and _skipped(sec, by_id, text):
             continue
         goal = sec is not None and _goal(sec, by_id, text)
+        lost = LOST_MARKER.match(text, a, b)
+        if lost and not goal and cue("action", text[lost.end():b]):
+            # 二是比制度建设。各单位要… / 提升管理水平。强化… : an item whose marker the
+            # page lost (or an 一是 list over paragraphs): one task for the paragraph
+            item = Draft(lost.end(), b, sec_id, "item")
+            item_limit = -1
+            drafts.append(item)
+            continue
         for m in SENTENCE.finditer(text, a, b):
             s0, s1 = m.start(), m.end()
             sentence = m.group()
