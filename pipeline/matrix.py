@@ -1,7 +1,7 @@
 """The responsibility matrix (任务分工表): one row per task of one or many plans.
 
 Each row names the document, the task's section (its heading) and phase, the task's text,
-its lead unit (the first unit with role ``lead``, else the first unit), the other units
+its lead unit (the first unit with role ``lead``, else ``responsible``, else the first), the other units
 with their roles, the deadline as written and as EDTF, and the targets written in it.
 :func:`rows` builds the rows from document records; :func:`write` writes them as a text
 table, CSV, JSON or an Excel workbook (``openpyxl``, imported only for xlsx).
@@ -42,7 +42,8 @@ def rows(records: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
         for k in r["tasks"]:
             roles = k.get("roles") or [{"unit": u, "role": units[u]["role"]}
                                        for u in k["responsible"]]
-            lead = next((x for x in roles if x["role"] == "lead"), roles[0] if roles else None)
+            lead = next((x for role in ("lead", "responsible") for x in roles
+                         if x["role"] == role), roles[0] if roles else None)
             others = [x for x in roles if x is not lead]
             deadline = dates.get(k.get("deadline") or "")
             phase = phases.get(k["phase"] or "")
