@@ -1,8 +1,9 @@
 """The responsibility matrix (任务分工表): one row per task of one or many plans.
 
 Each row names the document, the task's section (its heading) and phase, the task's text,
-its lead unit (the first unit with role ``lead``, else ``responsible``, else the first), the other units
-with their roles, the deadline as written and as EDTF, and the targets written in it.
+its lead unit (the first unit with role ``lead``, else ``responsible``, else the first),
+the other units with their roles, the deadline as written and as EDTF, and the targets
+written in it.
 :func:`rows` builds the rows from document records; :func:`write` writes them as a text
 table, CSV, JSON or an Excel workbook (``openpyxl``, imported only for xlsx).
 """
