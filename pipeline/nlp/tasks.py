@@ -13,21 +13,30 @@ What one task is (../shared/EXTRACTION.md, "Tasks"; the cue words are rows of
 - a **row** of a task-division table (tab- or space-aligned cells under a header such as
   ``任务 | 责任科室 | 完成时间``): one task per row.
 - an item or sentence whose pieces (split at ``。`` and ``；``) each bring their **own unit or
-  own date** gives one task per piece.
+  own date** gives one task per action (a piece with neither joins the one before).
+- numbered items **run together** in one paragraph (``1、…;2、…``, ``…差错。三加强…`` with the
+  marker's punctuation lost) are one task each; a paragraph that is an item whose marker
+  was lost (``二是比…`` over paragraphs, ``提升管理水平。强化…``) is one task.
 - not tasks: the preamble before the first heading, sections under 指导思想/原则/组织机构,
   membership lists and statements of who sits where (办公室设在…), lead-ins ending in a colon,
-  and everything in report or problems sections.
+  signature lines, sentences telling what was done (开展了, 已完成), everything in report or
+  problems sections, and top-level sections that tell what was done when two or more of a
+  document do (a report the outline took for a plan).
 
 Links, each task's own first, else from outside (``inherited`` names where from):
 
 - ``responsible``/``roles``: units in the task with a working role (not authority or
   report_to); else a table row's unit columns (``table``), a heading's ``（责任科室:医务科）``
-  (``heading``), a lead-in such as ``办公室主要职责:`` or a closing sentence such as
-  ``以上工作由院办负责`` (``lead_in``), or the units of the sentence before in the same
-  paragraph (``previous_sentence``).
+  (``heading``), a lead-in such as ``办公室主要职责:`` or any lead-in ending in a colon whose
+  clause opens with a unit, or a closing sentence such as ``以上工作由院办负责``
+  (``lead_in``; a lead-in's or heading's units join the task's own), or, for a sentence that
+  opens with no subject, the units of the sentence before that opens with its unit, in the
+  same paragraph (``previous_sentence``).
 - ``deadline``: the task's own date that says by when or how often (a deadline first, then a
-  recurrence, a range, a point, a part of the year); else its phase's period (``phase``);
-  else a date in the heading of a section holding it (``heading``).
+  recurrence, a range, a point, a part of the year; on a phase's own line a one-clause
+  rhythm gives way to the phase's period); else its phase's period (``phase``); else a date
+  in the heading of a section holding it (``heading``), unless it dates an event
+  (``（1月下旬收到通知）``).
 - ``dates`` and ``targets``: the items inside the task's span.
 """
 
