@@ -10,7 +10,11 @@ Dask cluster, and writes into ``out_dir``:
 - ``documents.parquet``, ``sections.parquet``, ``phases.parquet``, ``dates.parquet``,
   ``units.parquet``, ``targets.parquet``, ``tasks.parquet``, ``errors.parquet`` — one row
   per item, each with ``doc_id`` (:func:`document_id`), ``path`` and its span, so the
-  tables join on ``doc_id``.
+  tables join on ``doc_id``;
+- ``task_links.parquet`` — one row per link of a task (``task``, ``kind``: unit, deadline,
+  date, target, phase or section, ``item`` id, the unit's ``role`` for this task, and
+  ``inherited_from``: heading, phase, table, lead_in, previous_sentence or null), joining
+  ``tasks`` to the item tables on ``(doc_id, task)`` and ``(doc_id, item)``.
 
 The final files are assembled from the parts in input order and written row group by row
 group, so memory does not grow with the corpus, and the output of a resumed run equals
