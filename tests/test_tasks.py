@@ -222,3 +222,20 @@ def test_the_plan_page_has_a_task_table_that_points_at_each_span():
             record["text_original"][a - base:b - base]
     assert "医务科 (lead)、护理部 (cooperating)" in page
     assert "2024年3月至4月 [2024-03/2024-04]" in page
+
+
+def test_batch_task_links_join_tasks_and_units(tmp_path):
+    from pipeline.batch import load_tables, run_batch
+
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "plan.txt").write_text(PLAN, encoding="utf-8")
+    run_batch([tmp_path / "in"], tmp_path / "out", workers=1)
+    t = load_tables(tmp_path / "out")
+    links = t["task_links"]
+    units = links[links["kind"] == "unit"].merge(
+        t["units"], left_on=["doc_id", "item"], right_on=["doc_id", "id"])
+    assert sorted(zip(units["name"], units["role_x"], strict=True)) == [
+        ("医务科", "lead"), ("各科室", "responsible"), ("护理部", "cooperating")]
+    joined = links.merge(t["tasks"], left_on=["doc_id", "task"], right_on=["doc_id", "id"])
+    assert len(joined) == len(links) and set(t["tasks"]["deadline_value"]) == {
+        "2024-03/2024-04", "2024-05/2024-09"}
