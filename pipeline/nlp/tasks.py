@@ -577,7 +577,8 @@ def _link(drafts: list[Draft], text: str, ctx: Any, by_id: dict[str, Any],
                 d.units = own + given  # a lead-in's office keeps the items it names others in
             elif _carries(d, previous, text, units):
                 assert previous is not None
-                d.units = [(uid, role, "previous_sentence") for uid, role, _ in previous.units]
+                d.units = [(uid, role, "previous_sentence") for uid, role, _ in previous.units
+                           if role in ("lead", "responsible")]
         if d.deadline is not None and d.deadline[0].startswith("@"):
             c0, c1 = (int(x) for x in d.deadline[0][1:].split(":"))
             best = _best_date(dates, c0, c1)
@@ -627,7 +628,7 @@ def _carries(d: Draft, previous: Draft | None, text: str, units: list[dict[str, 
     if previous.paragraph != d.paragraph or not previous.units:
         return False
     first = previous.units[0][0]
-    opens = any(u["id"] == first for u in _inside(units, previous.start, previous.start + 3))
+    opens = any(u["id"] == first for u in _inside(units, previous.start, previous.start + 1))
     return opens and bool(SUBJECTLESS.match(text[d.start:d.end]))
 
 
