@@ -169,7 +169,7 @@ def test_task_scores_on_gold(seeds_dir):
     s = evaluate_tasks(TASK_GOLD, seeds_dir)["all"]
     assert s["task_f1"] >= 0.85
     assert s["target_f1"] >= 0.85
-    assert s["deadline_accuracy"] >= 0.90
+    assert s["deadline_accuracy"] >= 0.93
     assert s["deadline_recall"] >= 0.85
     assert s["unit_f1"] >= 0.65  # short of the 0.80 bar: most misses are units not tagged
 

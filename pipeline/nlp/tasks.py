@@ -32,8 +32,8 @@ Links, each task's own first, else from outside (``inherited`` names where from)
   (``lead_in``; a lead-in's or heading's units join the task's own), or, for a sentence that
   opens with no subject, the units of the sentence before that opens with its unit, in the
   same paragraph (``previous_sentence``).
-- ``deadline``: the task's own date that says by when or how often (a deadline first, then a
-  recurrence, a range, a point, a part of the year; on a phase's own line a one-clause
+- ``deadline``: the task's own date that says by when or how often (the first in the text
+  that is not a duration; on a phase's own line a one-clause
   rhythm gives way to the phase's period); else its phase's period (``phase``); else a date
   in the heading of a section holding it (``heading``), unless it dates an event
   (``（1月下旬收到通知）``).
@@ -53,7 +53,7 @@ from ..rules import load
 from .numbers import small_number
 
 WORK_ROLES = ("lead", "responsible", "cooperating", "supervising", "other")
-DATE_RANK = {"deadline": 0, "recurrence": 1, "range": 2, "point": 3, "part_of_year": 4}
+DEADLINES = {"deadline", "recurrence", "range", "point", "part_of_year"}  # not duration
 TRAIL = "。;；,，、:：!！?？ \t　"
 SENTENCE = re.compile(r"[^。!?！？\n]+[。!?！？]*")  # a ；-chain stays one sentence
 PIECE = re.compile(r"[^。;；!?！？\n]+[。;；!?！？]*")
@@ -555,10 +555,10 @@ def _new_unit(text: str, a: int, b: int, role: str, units: list[dict[str, Any]])
 
 
 def _best_date(dates: list[dict[str, Any]], a: int, b: int) -> str | None:
-    inside = [d for d in _inside(dates, a, b) if d["type"] in DATE_RANK]
+    inside = [d for d in _inside(dates, a, b) if d["type"] in DEADLINES]
     if not inside:
         return None
-    return min(inside, key=lambda d: (DATE_RANK[d["type"]], d["start"]))["id"]
+    return min(inside, key=lambda d: d["start"])["id"]
 
 
 def _link(drafts: list[Draft], text: str, ctx: Any, by_id: dict[str, Any],
@@ -675,9 +675,9 @@ def _inherit_deadline(d: Draft, text: str, by_id: dict[str, Any],
         line_end = text.find("\n", s.heading[0])
         h1 = line_end if line_end >= 0 else len(text)
         heading_dates = [x for x in _inside(dates, s.heading[0], s.heading[1])
-                         if x["type"] in DATE_RANK and not cue("event_date", text[x["end"]:h1])]
+                         if x["type"] in DEADLINES and not cue("event_date", text[x["end"]:h1])]
         if heading_dates:
-            best = min(heading_dates, key=lambda x: (DATE_RANK[x["type"]], x["start"]))
+            best = min(heading_dates, key=lambda x: x["start"])
             return (best["id"], "heading")
     return None
 
