@@ -171,7 +171,7 @@ def test_task_scores_on_gold(seeds_dir):
     assert s["target_f1"] >= 0.85
     assert s["deadline_accuracy"] >= 0.93
     assert s["deadline_recall"] >= 0.85
-    assert s["unit_f1"] >= 0.65  # short of the 0.80 bar: most misses are units not tagged
+    assert s["unit_f1"] >= 0.655  # short of the 0.80 bar: most misses are units not tagged
 
 
 def test_search_tasks_by_unit_and_due_date(tmp_path):

@@ -616,16 +616,17 @@ def _lead_scopes(lead_ins: list[LeadIn]) -> dict[str | None, tuple[list[int], li
     return hit[1]
 
 
-SUBJECTLESS = re.compile(r"^(?:并|同时|还|要|须|需|应|及时|认真|切实|积极|定期|每|对)")
+SUBJECTLESS = re.compile(r"""^(?:并|同时|还|要|须|需|应|及时|认真|切实|积极|定期|每|对
+                                |另一方面|此外|另外|上半年|下半年|年内|年底)""", re.VERBOSE)
 
 
 def _carries(d: Draft, previous: Draft | None, text: str, units: list[dict[str, Any]]
              ) -> bool:
     """Whether ``d`` goes on with the subject of the sentence before it: both in one
-    paragraph, the one before opens with its unit, and ``d`` opens with no subject."""
+    section, the one before opens with its unit, and ``d`` opens with no subject."""
     if previous is None or d.kind != "sentence" or previous.kind != "sentence":
         return False
-    if previous.paragraph != d.paragraph or not previous.units:
+    if previous.section != d.section or not previous.units:
         return False
     first = previous.units[0][0]
     opens = any(u["id"] == first for u in _inside(units, previous.start, previous.start + 1))
