@@ -150,7 +150,8 @@ def tag(doc: DocSlice, text: Text, sections: list[outline.Section], start: int, 
              for d in items["dates"]]
     by_id = {d["id"]: d for d in dates}
     tasks = [{"id": t["id"], **where(t), "section": t["section"], "phase": t["phase"],
-              "responsible": t["responsible"], "dates": t["dates"], "targets": t["targets"]}
+              "responsible": t["responsible"], "roles": t["roles"], "deadline": t["deadline"],
+              "dates": t["dates"], "targets": t["targets"], "inherited": t["inherited"]}
              for t in items["tasks"]]
     task_of = {tid: t for t in tasks for tid in t["targets"]}
     targets = []

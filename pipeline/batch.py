@@ -10,7 +10,11 @@ Dask cluster, and writes into ``out_dir``:
 - ``documents.parquet``, ``sections.parquet``, ``phases.parquet``, ``dates.parquet``,
   ``units.parquet``, ``targets.parquet``, ``tasks.parquet``, ``errors.parquet`` — one row
   per item, each with ``doc_id`` (:func:`document_id`), ``path`` and its span, so the
-  tables join on ``doc_id``.
+  tables join on ``doc_id``;
+- ``task_links.parquet`` — one row per link of a task (``task``, ``kind``: unit, deadline,
+  date, target, phase or section, ``item`` id, the unit's ``role`` for this task, and
+  ``inherited_from``: heading, phase, table, lead_in, previous_sentence or null), joining
+  ``tasks`` to the item tables on ``(doc_id, task)`` and ``(doc_id, item)``.
 
 The final files are assembled from the parts in input order and written row group by row
 group, so memory does not grow with the corpus, and the output of a resumed run equals
@@ -34,7 +38,8 @@ import orjson
 from .assemble import error_record, iter_file, iter_paths
 from .errors import Code, InputError
 
-TABLES = ("documents", "sections", "phases", "dates", "units", "targets", "tasks", "errors")
+TABLES = ("documents", "sections", "phases", "dates", "units", "targets", "tasks", "task_links",
+          "errors")
 ROW_GROUP = 20_000
 DEFAULT_TIMEOUT = 300
 
@@ -67,7 +72,11 @@ COLUMNS: dict[str, dict[str, str]] = {
     "tasks": {"doc_id": "string", "path": "string", "id": "string", "text": "string",
               "section": "string", "phase": "string", "responsible": "list<string>",
               "dates": "list<string>", "targets": "list<string>", "span_start": "int64",
-              "span_end": "int64"},
+              "span_end": "int64", "deadline": "string", "deadline_value": "string"},
+    # one row per link of a task: kind unit|date|target|phase|section, the item's id, the
+    # unit's role for this task, and where a link given from outside came from
+    "task_links": {"doc_id": "string", "path": "string", "task": "string", "kind": "string",
+                   "item": "string", "role": "string", "inherited_from": "string"},
     "errors": {"path": "string", "sha256": "string", "error": "string", "message": "string"},
 }
 
@@ -427,6 +436,7 @@ def table_rows(record: dict[str, Any], part: Path | None = None) -> dict[str, li
     src = record["source"]
     doc_id = document_id(src["path"], src["sha256"], record["doc_index"])
     base = {"doc_id": doc_id, "path": src["path"]}
+    values = {d["id"]: d["value"] for d in record["dates"]}
 
     def span(item: dict[str, Any]) -> dict[str, int]:
         return {"span_start": item["span"][0], "span_end": item["span"][1]}
@@ -460,10 +470,33 @@ def table_rows(record: dict[str, Any], part: Path | None = None) -> dict[str, li
                     for t in record["targets"]],
         "tasks": [{**base, "id": k["id"], "text": k["text"], "section": k["section"],
                    "phase": k["phase"], "responsible": k["responsible"],
-                   "dates": k["dates"], "targets": k["targets"], **span(k)}
+                   "dates": k["dates"], "targets": k["targets"], **span(k),
+                   "deadline": k["deadline"],
+                   "deadline_value": values.get(k["deadline"]) if k["deadline"] else None}
                   for k in record["tasks"]],
+        "task_links": [{**base, "task": k["id"], **link}
+                       for k in record["tasks"] for link in task_links(k)],
     }
     return rows
+
+
+def task_links(task: dict[str, Any]) -> list[dict[str, Any]]:
+    """The links of one task as rows: kind, item id, role, inherited_from."""
+    inherited = task.get("inherited") or {}
+    out = [{"kind": "unit", "item": r["unit"], "role": r["role"],
+            "inherited_from": r["inherited"]} for r in task.get("roles", [])]
+    if task.get("deadline"):
+        out.append({"kind": "deadline", "item": task["deadline"], "role": None,
+                    "inherited_from": inherited.get("deadline")})
+    out += [{"kind": "date", "item": d, "role": None, "inherited_from": None}
+            for d in task["dates"]]
+    out += [{"kind": "target", "item": t, "role": None, "inherited_from": None}
+            for t in task["targets"]]
+    for kind in ("phase", "section"):
+        if task.get(kind):
+            out.append({"kind": kind, "item": task[kind], "role": None,
+                        "inherited_from": None})
+    return out
 
 
 def read_records(out_dir: str | os.PathLike[str]) -> Iterator[dict[str, Any]]:

@@ -232,9 +232,19 @@ def db_build(database: Path, inputs: tuple[Path, ...]) -> None:
 @click.option("--limit", type=click.IntRange(1, 1000), default=20, show_default=True)
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table",
               show_default=True)
-def search_cmd(database: Path, query: str, limit: int, fmt: str, **filters: str | None) -> None:
-    """Find documents by words (Chinese, any script) and filters, ranked by BM25."""
+@click.option("--tasks", "as_tasks", is_flag=True,
+              help="List tasks instead of documents (with --unit, --due-before, --due-after).")
+@click.option("--due-before", metavar="YYYY-MM-DD", help="With --tasks: due on or before.")
+@click.option("--due-after", metavar="YYYY-MM-DD", help="With --tasks: due on or after.")
+def search_cmd(database: Path, query: str, limit: int, fmt: str, as_tasks: bool,
+               due_before: str | None, due_after: str | None, **filters: str | None) -> None:
+    """Find documents by words (Chinese, any script) and filters, ranked by BM25; with
+    --tasks, the tasks given to a unit and due in a date range."""
     from . import db
+
+    if as_tasks:
+        _search_tasks(database, filters.get("unit"), due_before, due_after, limit, fmt)
+        return
 
     try:
         con = db.connect(database, read_only=True)
@@ -262,6 +272,30 @@ def search_cmd(database: Path, query: str, limit: int, fmt: str, **filters: str 
                    f"({h['source']} #{h['doc_index']})\n          {snippet}")
 
 
+def _search_tasks(database: Path, unit: str | None, due_before: str | None,
+                  due_after: str | None, limit: int, fmt: str) -> None:
+    from . import db
+
+    try:
+        con = db.connect(database, read_only=True)
+    except (db.NotADatabase, OSError) as exc:
+        raise click.ClickException(str(exc)) from exc
+    try:
+        result = db.search_tasks(con, unit, due_before, due_after, limit=limit)
+    except db.QueryError as exc:
+        raise click.ClickException(str(exc)) from exc
+    finally:
+        con.close()
+    if fmt == "json":
+        click.echo(json.dumps(result["hits"], ensure_ascii=False, indent=2))
+        return
+    click.echo(f"{result['total']} tasks")
+    for h in result["hits"]:
+        units = "、".join(f"{u['name']}({u['role']})" for u in h["units"])
+        click.echo(f"{h['deadline'] or '-':>20}  {h['title']} #{h['doc_index']}  {units}\n"
+                   f"{'':>22}{h['text'][:60]}")
+
+
 @main.command()
 @click.argument("database", type=click.Path(dir_okay=False, exists=True, path_type=Path))
 @click.option("--host", default="127.0.0.1", show_default=True,
@@ -284,6 +318,27 @@ def serve(database: Path, host: str, port: int) -> None:
         pass
     finally:
         server.server_close()
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "xlsx", "json"]),
+              default="table", show_default=True, help="Output format.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write here instead of standard output (needed for xlsx).")
+def tasks(paths: tuple[Path, ...], fmt: str, output: Path | None) -> None:
+    """The responsibility matrix (任务分工表) of plans: one row per task, with its section,
+    phase, lead unit, other units with roles, deadline (text and EDTF) and targets."""
+    from . import matrix
+    from .assemble import iter_records
+
+    table = matrix.rows(iter_records(paths))
+    try:
+        text = matrix.write(table, fmt, output)
+    except (ValueError, ImportError) as exc:
+        raise click.ClickException(str(exc)) from exc
+    if text is not None:
+        click.echo(text, nl=False)
 
 
 @main.command("eval")

@@ -51,13 +51,19 @@ CREATE TABLE IF NOT EXISTS targets (doc_id TEXT, id TEXT, text TEXT, indicator T
     span_start INTEGER, span_end INTEGER);
 CREATE TABLE IF NOT EXISTS tasks (doc_id TEXT, id TEXT, text TEXT, section TEXT, phase TEXT,
     responsible TEXT, dates TEXT, targets TEXT, span_start INTEGER, span_end INTEGER);
+CREATE TABLE IF NOT EXISTS task_units (doc_id TEXT, task TEXT, unit TEXT, name TEXT,
+    role TEXT, inherited TEXT);
+CREATE TABLE IF NOT EXISTS task_deadlines (doc_id TEXT, task TEXT, date TEXT, value TEXT,
+    end_date TEXT, inherited TEXT);
+CREATE INDEX IF NOT EXISTS task_units_name ON task_units(name, doc_id);
 CREATE VIRTUAL TABLE IF NOT EXISTS fts USING fts5(title, body, tokenize='unicode61');
 CREATE INDEX IF NOT EXISTS units_name ON units(name, doc_id);
 CREATE INDEX IF NOT EXISTS targets_indicator ON targets(indicator, doc_id);
 CREATE INDEX IF NOT EXISTS dates_type ON dates(type, end_date, doc_id);
 CREATE INDEX IF NOT EXISTS documents_path ON documents(path);
 """
-ITEM_TABLES = ("sections", "phases", "dates", "units", "targets", "tasks")
+ITEM_TABLES = ("sections", "phases", "dates", "units", "targets", "tasks", "task_units",
+               "task_deadlines")
 MAX_QUERY = 64
 COMPARATORS = {">=", "<=", "=", ">", "<"}
 
@@ -282,6 +288,24 @@ def _insert(con: sqlite3.Connection, r: dict[str, Any]) -> None:
             for k in r["tasks"]
         ],
     )
+    names = {u["id"]: u["name"] for u in r["units"]}
+    con.executemany(
+        "INSERT INTO task_units VALUES (?,?,?,?,?,?)",
+        [(doc_id, k["id"], x["unit"], names.get(x["unit"]), x["role"], x["inherited"])
+         for k in r["tasks"] for x in k.get("roles", [])],
+    )
+    dates = {d["id"]: d for d in r["dates"]}
+    rows = []
+    for k in r["tasks"]:
+        d = dates.get(k.get("deadline") or "")
+        if d is None:
+            continue
+        value = d["value"]
+        b = bounds(value, unknown_year=0) if value and "X" not in value else None
+        end = b[1] if b else None
+        rows.append((doc_id, k["id"], d["id"], value, end.isoformat() if end else None,
+                     (k.get("inherited") or {}).get("deadline")))
+    con.executemany("INSERT INTO task_deadlines VALUES (?,?,?,?,?,?)", rows)
 
 
 @dataclass
@@ -444,6 +468,51 @@ def _significant(x: float) -> float:
     are tiny (its weight is near zero), and a fixed number of decimals would show them all
     as 0.0."""
     return float(f"{x:.4g}")
+
+
+def search_tasks(
+    con: sqlite3.Connection,
+    unit: str | None = None,
+    due_before: str | None = None,
+    due_after: str | None = None,
+    limit: int = 100,
+) -> dict[str, Any]:
+    """Tasks given to ``unit`` (canonical name, its own or inherited) whose deadline ends
+    on or before ``due_before`` / on or after ``due_after`` (YYYY-MM-DD; a task without a
+    dated deadline is left out when either is given), in document order."""
+    clauses, args = [], []
+    if unit:
+        clauses.append("EXISTS (SELECT 1 FROM task_units u WHERE u.doc_id = k.doc_id "
+                       "AND u.task = k.id AND u.name = ?)")
+        args.append(to_simplified(unit))
+    for bound, op in ((due_before, "<="), (due_after, ">=")):
+        if bound:
+            if not re.fullmatch(r"\d{4}(-\d{2}(-\d{2})?)?", bound):
+                raise QueryError(f"{bound!r} is not a date; write it as YYYY-MM-DD.")
+            clauses.append(f"t.end_date IS NOT NULL AND t.end_date {op} ?")
+            args.append(bound)
+    where = (" WHERE " + " AND ".join(clauses)) if clauses else ""
+    sql = ("SELECT k.doc_id, k.id, k.text, k.span_start, k.span_end, d.path, d.doc_index, "
+           "d.title, t.value AS deadline, t.end_date, t.inherited AS deadline_from "
+           "FROM tasks k JOIN documents d ON d.doc_id = k.doc_id "
+           "LEFT JOIN task_deadlines t ON t.doc_id = k.doc_id AND t.task = k.id"
+           f"{where} ORDER BY d.path, d.doc_index, k.span_start")
+    try:
+        rows = con.execute(sql, args).fetchall()
+    except sqlite3.OperationalError as exc:
+        raise QueryError(f"the task search could not be run ({exc}).") from exc
+    hits = []
+    for r in rows[:limit]:
+        units = con.execute("SELECT name, role, inherited FROM task_units WHERE doc_id = ? "
+                            "AND task = ?", (r["doc_id"], r["id"])).fetchall()
+        hits.append({"source": r["path"], "doc_index": r["doc_index"], "title": r["title"],
+                     "doc_id": r["doc_id"], "task": r["id"], "text": r["text"],
+                     "span": [r["span_start"], r["span_end"]],
+                     "units": [{"name": u["name"], "role": u["role"],
+                                "inherited": u["inherited"]} for u in units],
+                     "deadline": r["deadline"], "due": r["end_date"],
+                     "deadline_from": r["deadline_from"]})
+    return {"total": len(rows), "hits": hits}
 
 
 def _facet(con: sqlite3.Connection, sql: str, params: list[Any]) -> list[dict[str, Any]]:

@@ -13,6 +13,20 @@ phase's ``period`` value, a unit's ``role``, a target's ``comparator``, ``value`
 ``unit`` together. ``value`` scores count a pair only when the span overlaps and the fields
 agree, so their precision and recall are over all predicted and gold items.
 
+**Tasks** (gold in ``GOLD_DIR/tasks/*.tasks.json``, written by ``corpora/gold/annotate.py
+tasks``) are scored per page:
+
+- **task P/R/F1**: a predicted and a gold task match when their spans overlap by at least
+  half of the shorter one; pairs are made one-to-one, largest overlap (over the union of the
+  two spans) first, so a predicted task that covers several gold tasks matches one of them
+  at most, and the others count as missed.
+- on matched pairs only: **unit-link P/R/F1** over the units of each task, compared by
+  canonical name (a leading self-reference 我院/医院/全院/院 is dropped on both sides, so
+  ``医院各科室`` is ``各科室``); **deadline accuracy**, the share of pairs whose deadline values
+  are equal (both none counts as equal), and **deadline recall**, the share of pairs with a
+  gold deadline whose predicted value equals it; **target-link P/R/F1** over the targets
+  written in each task, paired one-to-one by overlapping spans.
+
 A gold file may annotate part of a text: ``"labels"`` lists the labels it covers (default:
 all) and ``"scope"`` the ``[start, end)`` span annotated (default: the whole text); only
 predictions of those labels that lie inside the scope are scored.
@@ -23,7 +37,8 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-from collections.abc import Iterable
+import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -124,17 +139,17 @@ def evaluate(gold_dir: Path, texts: Path, *, keep_misses: bool = False) -> dict[
     files = sorted(gold_dir.glob("*.json"))
     if not files:
         raise GoldError(f"{gold_dir}: no gold files (*.json) found.")
+    cache: dict[Path, list[dict[str, Any]]] = {}
+
+    def records_of(src: Path) -> list[dict[str, Any]]:
+        if src not in cache:
+            cache[src] = _extract_docs(src)
+        return cache[src]
+
     for gf in files:
-        try:
-            gold = json.loads(gf.read_text(encoding="utf-8"))
-        except json.JSONDecodeError as exc:
-            raise GoldError(f"{gf}: not valid JSON ({exc.msg} at line {exc.lineno}).") from exc
+        gold = _load_gold(gf, texts)
         src = texts / gold["source"]
-        if not src.is_file():
-            raise GoldError(f"{gf}: its text {gold['source']} is not in {texts}.")
-        if _sha256(src) != gold["sha256"]:
-            raise GoldError(f"{gf}: {src} has changed since it was annotated (sha256 differs).")
-        records = [r for r in extract_file(src) if "doc_index" in r]
+        records = records_of(src)
         lo, hi = gold.get("scope") or (0, math.inf)
         for label, group in LABELS.items():
             if label not in gold.get("labels", LABELS):
@@ -183,7 +198,168 @@ def evaluate(gold_dir: Path, texts: Path, *, keep_misses: bool = False) -> dict[
     }
     if keep_misses:
         result["misses"] = {label: t.misses for label, t in tallies.items()}
+    if (gold_dir / "tasks").is_dir() and any((gold_dir / "tasks").glob("*.tasks.json")):
+        result["tasks"] = evaluate_tasks(gold_dir / "tasks", texts, keep_misses=keep_misses,
+                                         records_of=records_of)
     return result
+
+
+@dataclass
+class TaskTally:
+    gold: int = 0
+    pred: int = 0
+    matched: int = 0
+    unit_gold: int = 0
+    unit_pred: int = 0
+    unit_ok: int = 0
+    deadline_gold: int = 0
+    deadline_found: int = 0
+    deadline_equal: int = 0
+    target_gold: int = 0
+    target_pred: int = 0
+    target_ok: int = 0
+    misses: list[dict[str, Any]] = field(default_factory=list)
+
+    def add(self, other: TaskTally) -> None:
+        for name in self.__dataclass_fields__:
+            if name != "misses":
+                setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.misses += other.misses
+
+    def scores(self) -> dict[str, float | int]:
+        def f1(ok: int, pred: int, gold: int) -> tuple[float, float, float]:
+            p = ok / pred if pred else 0.0
+            r = ok / gold if gold else 0.0
+            return round(p, 4), round(r, 4), round(2 * p * r / (p + r) if p + r else 0.0, 4)
+
+        out: dict[str, float | int] = {"gold": self.gold, "predicted": self.pred,
+                                       "matched": self.matched}
+        out["task_p"], out["task_r"], out["task_f1"] = f1(self.matched, self.pred, self.gold)
+        out["unit_p"], out["unit_r"], out["unit_f1"] = f1(self.unit_ok, self.unit_pred,
+                                                          self.unit_gold)
+        out["deadline_accuracy"] = round(self.deadline_equal / self.matched, 4) if (
+            self.matched) else 0.0
+        out["deadline_recall"] = round(self.deadline_found / self.deadline_gold, 4) if (
+            self.deadline_gold) else 0.0
+        out["target_p"], out["target_r"], out["target_f1"] = f1(
+            self.target_ok, self.target_pred, self.target_gold)
+        return out
+
+
+SELF_PREFIX = re.compile(r"^(?:我院|医院|全院|院)(?=.)")
+
+
+def _unit_key(name: str) -> str:
+    return SELF_PREFIX.sub("", name.replace("（", "(").replace("）", ")").replace(" ", ""))
+
+
+def pair_tasks(gold: list[dict[str, Any]], pred: list[dict[str, Any]]
+               ) -> list[tuple[int, int]]:
+    """One-to-one ``(gold index, pred index)`` pairs of tasks overlapping by at least half
+    of the shorter span, the largest overlap over union first."""
+    candidates = []
+    for i, g in enumerate(gold):
+        g0, g1 = g["span"]
+        for j, p in enumerate(pred):
+            p0, p1 = p["span"]
+            ov = min(g1, p1) - max(g0, p0)
+            if ov > 0 and 2 * ov >= min(g1 - g0, p1 - p0):
+                candidates.append((-ov / (max(g1, p1) - min(g0, p0)), i, j))
+    used_g: set[int] = set()
+    used_p: set[int] = set()
+    pairs = []
+    for _, i, j in sorted(candidates):
+        if i not in used_g and j not in used_p:
+            pairs.append((i, j))
+            used_g.add(i)
+            used_p.add(j)
+    return pairs
+
+
+def score_tasks(gold: dict[str, Any], records: list[dict[str, Any]], *,
+                keep_misses: bool = False) -> TaskTally:
+    """The task scores of one page: its gold tasks against the tasks of its records."""
+    t = TaskTally()
+    g_tasks = gold["tasks"]
+    p_tasks = []
+    for r in records:
+        units = {u["id"]: u for u in r["units"]}
+        dates = {d["id"]: d for d in r["dates"]}
+        targets = {x["id"]: x for x in r["targets"]}
+        for k in r["tasks"]:
+            deadline = dates.get(k.get("deadline") or "")
+            p_tasks.append({
+                "text": k["text"], "span": k["span"],
+                "units": {_unit_key(units[u]["name"]) for u in k["responsible"]},
+                "deadline": deadline["value"] if deadline else None,
+                "targets": [targets[x] for x in k["targets"]],
+            })
+    t.gold, t.pred = len(g_tasks), len(p_tasks)
+    pairs = pair_tasks(g_tasks, p_tasks)
+    t.matched = len(pairs)
+    for i, j in pairs:
+        g, p = g_tasks[i], p_tasks[j]
+        g_units = {_unit_key(u["name"]) for u in g["units"]}
+        t.unit_gold += len(g_units)
+        t.unit_pred += len(p["units"])
+        t.unit_ok += len(g_units & p["units"])
+        g_deadline = (g.get("deadline") or {}).get("value")
+        t.deadline_equal += g_deadline == p["deadline"]
+        if g_deadline is not None:
+            t.deadline_gold += 1
+            t.deadline_found += g_deadline == p["deadline"]
+        t.target_gold += len(g["targets"])
+        t.target_pred += len(p["targets"])
+        t.target_ok += len(pair(g["targets"], p["targets"]))
+        if keep_misses and (g_units != p["units"] or g_deadline != p["deadline"]):
+            t.misses.append({"file": gold["source"], "kind": "links", "gold": {
+                "text": g["text"], "units": sorted(g_units), "deadline": g_deadline},
+                "pred": {"text": p["text"][:30], "units": sorted(p["units"]),
+                         "deadline": p["deadline"]}})
+    if keep_misses:
+        got_g = {i for i, _ in pairs}
+        got_p = {j for _, j in pairs}
+        t.misses += [{"file": gold["source"], "kind": "missed", "gold": g["text"],
+                      "span": g["span"]} for i, g in enumerate(g_tasks) if i not in got_g]
+        t.misses += [{"file": gold["source"], "kind": "spurious", "pred": p["text"][:40],
+                      "span": p["span"]} for j, p in enumerate(p_tasks) if j not in got_p]
+    return t
+
+
+def evaluate_tasks(task_dir: Path, texts: Path, *, keep_misses: bool = False,
+                   records_of: Callable[[Path], list[dict[str, Any]]] | None = None,
+                   ) -> dict[str, Any]:
+    """Task scores over every ``*.tasks.json`` in ``task_dir``: all pages and per page."""
+    total = TaskTally()
+    pages = {}
+    for gf in sorted(task_dir.glob("*.tasks.json")):
+        gold = _load_gold(gf, texts)
+        src = texts / gold["source"]
+        records = (records_of or _extract_docs)(src)
+        tally = score_tasks(gold, records, keep_misses=keep_misses)
+        pages[gold["source"]] = tally.scores()
+        total.add(tally)
+    out: dict[str, Any] = {"all": total.scores(), "pages": pages}
+    if keep_misses:
+        out["misses"] = total.misses
+    return out
+
+
+def _extract_docs(src: Path) -> list[dict[str, Any]]:
+    return [r for r in extract_file(src) if "doc_index" in r]
+
+
+def _load_gold(gf: Path, texts: Path) -> dict[str, Any]:
+    try:
+        gold = json.loads(gf.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise GoldError(f"{gf}: not valid JSON ({exc.msg} at line {exc.lineno}).") from exc
+    src = texts / gold["source"]
+    if not src.is_file():
+        raise GoldError(f"{gf}: its text {gold['source']} is not in {texts}.")
+    if _sha256(src) != gold["sha256"]:
+        raise GoldError(f"{gf}: {src} has changed since it was annotated (sha256 differs).")
+    return gold
 
 
 def agreement(gold_dir: Path, second_dir: Path, label: str = "unit") -> dict[str, float | int]:
@@ -246,6 +422,21 @@ def table(result: dict[str, Any]) -> str:
             f"{label:<8}{s['gold']:>6}{s['predicted']:>6}  {trio('exact'):<20}"
             f"{trio('overlap'):<20}{trio('value'):<20}{s['value_accuracy']:>9.3f}"
         )
+    if "tasks" in result:
+        rows += ["", task_table(result["tasks"])]
+    return "\n".join(rows)
+
+
+def task_table(result: dict[str, Any]) -> str:
+    """The task scores as a plain-text table: all pages, then each page."""
+    head = (f"{'tasks':<28}{'gold':>5}{'pred':>5}  {'task P/R/F1':<20}{'unit-link F1':>12}"
+            f"{'deadline acc':>13}{'deadline rec':>13}{'target F1':>10}")
+    rows = [head, "-" * len(head)]
+    for name, s in [("all", result["all"]), *result["pages"].items()]:
+        trio = f"{s['task_p']:.3f}/{s['task_r']:.3f}/{s['task_f1']:.3f}"
+        rows.append(f"{name:<28}{s['gold']:>5}{s['predicted']:>5}  {trio:<20}"
+                    f"{s['unit_f1']:>12.3f}{s['deadline_accuracy']:>13.3f}"
+                    f"{s['deadline_recall']:>13.3f}{s['target_f1']:>10.3f}")
     return "\n".join(rows)
 
 

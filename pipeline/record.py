@@ -97,15 +97,27 @@ class Target(Model):
     responsible: list[str]
 
 
+class TaskUnit(Model):
+    unit: str = Field(description="a unit id")
+    role: Literal["lead", "responsible", "cooperating", "supervising", "other"]
+    inherited: Literal["heading", "table", "lead_in", "previous_sentence"] | None = Field(
+        description="where the unit was given from outside the task's words; null: its own")
+
+
 class Task(Model):
     id: str
     text: str
     span: Span
     section: str | None
     phase: str | None
-    responsible: list[str]
+    responsible: list[str] = Field(description="unit ids, its own and inherited")
+    roles: list[TaskUnit] = Field(description="each responsible unit with its role here")
+    deadline: str | None = Field(description="date id: by when or how often")
     dates: list[str]
     targets: list[str]
+    inherited: dict[Literal["responsible", "deadline"],
+                    Literal["heading", "phase", "table", "lead_in", "previous_sentence"]] = Field(
+        description="links that came from outside the task's own words, and from where")
 
 
 class Document(Model):

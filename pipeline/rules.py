@@ -30,8 +30,12 @@ REQUIRED = {
     "audit_periods.tsv": ("id", "tense", "period", "years", "priority", "pattern"),
     "audit_skip.tsv": ("id", "pattern"),
     "audit_words.tsv": ("id", "verdict", "pattern"),
+    "task_cues.tsv": ("id", "use", "pattern", "comment", "evidence"),
 }
 CHOICES = {
+    "use": {"action", "skip_section", "goal_section", "skip_sentence", "closing", "lead_in",
+            "label", "heading_units", "event_date", "table_task", "table_lead", "table_cooperating",
+            "table_unit", "table_deadline", "table_number"},
     "scope": {"line", "tail"},
     "kind": {"plan", "report", "problems", "other"},
     "position": {"before", "after", "around", "name"},

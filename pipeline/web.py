@@ -73,6 +73,8 @@ margin:.5em 0}.filters label{display:flex;flex-direction:column;font-size:.85em;
 .m-phase{background:#e5dbff}.legend span{padding:0 .4em;margin-right:.4em}
 table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.3em;vertical-align:top}
 .error{background:#ffe3e3;padding:.6em;border:1px solid #fa5252}
+.task.on{outline:2px solid #f08c00;background:#fff3bf}#tasks tr[data-task]{cursor:pointer}
+#tasks tr.on{background:#fff3bf}
 """
 
 
@@ -273,7 +275,24 @@ def _safe_snippet(snippet: str) -> str:
 
 
 def _marked(text: str, base: int, record: dict[str, Any]) -> str:
-    """``text`` (the document's characters) with its items in <mark class=…>, escaped."""
+    """``text`` (the document's characters) with its items in <mark class=…> and its tasks
+    in <span class='task' data-task=…>, escaped."""
+    tasks = sorted((k["span"][0] - base, k["span"][1] - base, k["id"])
+                   for k in record.get("tasks", []))
+    out, at = [], 0
+    for s, t, task_id in tasks:
+        if s < at or s >= t:
+            continue
+        out.append(_marked_items(text, base, record, at, s))
+        out.append(f"<span class='task' data-task='{html.escape(task_id)}'>"
+                   f"{_marked_items(text, base, record, s, t)}</span>")
+        at = t
+    out.append(_marked_items(text, base, record, at, len(text)))
+    return "".join(out)
+
+
+def _marked_items(text: str, base: int, record: dict[str, Any], lo: int, hi: int) -> str:
+    """``text[lo:hi]`` with the items wholly inside it in <mark class=…>, escaped."""
     items = []
     for group, css in (
         ("dates", "m-date"),
@@ -284,16 +303,16 @@ def _marked(text: str, base: int, record: dict[str, Any]) -> str:
         for it in record[group]:
             items.append((it["span"][0] - base, it["span"][1] - base, css, it["id"]))
     items.sort(key=lambda x: (x[0], x[1] - x[0]))
-    out, at = [], 0
+    out, at = [], lo
     for s, t, css, item_id in items:
-        if s < at or s >= t:
-            continue  # overlaps a mark already placed
+        if s < at or s >= t or t > hi:
+            continue  # overlaps a mark already placed, or crosses a task's edge
         out.append(html.escape(text[at:s]))
         out.append(
             f"<mark class='{css}' title='{html.escape(item_id)}'>{html.escape(text[s:t])}</mark>"
         )
         at = t
-    out.append(html.escape(text[at:]))
+    out.append(html.escape(text[at:hi]))
     return "".join(out)
 
 
@@ -312,15 +331,7 @@ def document_page(record: dict[str, Any]) -> str:
         f"{e(s['heading'])} <span class='src'>[{e(s['kind'])}]</span></li>"
         for s in record["sections"]
     )
-    units = {u["id"]: u["name"] for u in record["units"]}
-    dates = {d["id"]: d["text"] for d in record["dates"]}
-    tasks = "".join(
-        f"<tr><td>{e(k['id'])}</td><td>{e(k['text'][:120])}</td>"
-        f"<td>{e('、'.join(units[u] for u in k['responsible'] if u in units))}</td>"
-        f"<td>{e('、'.join(dates[d] for d in k['dates'] if d in dates))}</td>"
-        f"<td>{len(k['targets'])}</td></tr>"
-        for k in record["tasks"]
-    )
+    tasks = _task_rows(record)
     meta = (
         f"{e(record['source']['path'])} · document {record['doc_index']} · "
         f"{e(record['kind'])} · {e(year_label(record['year']))}"
@@ -336,9 +347,46 @@ this.textContent=document.getElementById('original').hidden?'原文 / original':
 简体 / simplified</button></p>
 <div class='text' id='original' lang='zh-Hant'>{_marked(original, base, record)}</div>
 <div class='text' id='simplified' lang='zh-Hans' hidden>{_marked(simplified, base, record)}</div>
-<h3>tasks</h3><table id='tasks'><tr><th>id</th><th>task</th><th>responsible</th><th>dates</th>
-<th>targets</th></tr>{tasks}</table></section></main>"""
+<h3>tasks</h3><table id='tasks'><tr><th>id</th><th>task</th><th>responsible</th>
+<th>deadline</th><th>targets</th></tr>{tasks}</table></section></main>{TASK_SCRIPT}"""
     return _page(record["title"] or "document", body)
+
+
+# a task row, clicked, lights its span in the text (both scripts) and scrolls to it
+TASK_SCRIPT = """<script>
+for (const row of document.querySelectorAll('#tasks tr[data-task]')) {
+  row.addEventListener('click', () => {
+    for (const el of document.querySelectorAll('.on')) el.classList.remove('on');
+    row.classList.add('on');
+    const spans = document.querySelectorAll(`.task[data-task="${row.dataset.task}"]`);
+    for (const el of spans) el.classList.add('on');
+    const shown = [...spans].find(el => el.offsetParent !== null);
+    if (shown) shown.scrollIntoView({block: 'center'});
+  });
+}
+</script>"""
+
+
+def _task_rows(record: dict[str, Any]) -> str:
+    """The task table's rows: text, units with their roles, deadline, targets."""
+    e = html.escape
+    units = {u["id"]: u["name"] for u in record["units"]}
+    dates = {d["id"]: d for d in record["dates"]}
+    targets = {t["id"]: t["text"] for t in record["targets"]}
+    rows = []
+    for k in record["tasks"]:
+        roles = k.get("roles") or [{"unit": u, "role": "", "inherited": None}
+                                   for u in k["responsible"]]
+        who = "、".join(
+            f"{units.get(r['unit'], r['unit'])}" + (f" ({r['role']})" if r["role"] else "")
+            for r in roles)
+        d = dates.get(k.get("deadline") or "")
+        when = f"{d['text']} [{d['value']}]" if d else ""
+        what = "; ".join(targets.get(t, t) for t in k["targets"])
+        rows.append(f"<tr data-task='{e(k['id'])}'><td>{e(k['id'])}</td>"
+                    f"<td>{e(k['text'][:120])}</td><td>{e(who)}</td><td>{e(when)}</td>"
+                    f"<td>{e(what)}</td></tr>")
+    return "".join(rows)
 
 
 def make_server(

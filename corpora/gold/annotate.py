@@ -12,8 +12,16 @@
         labels (`223-320 unit`): the gold file gets a `scope` and `labels`, and `jihua eval`
         scores only those.
 
+    python corpora/gold/annotate.py tasks SEED_FILE OUT.tasks.json DRAFT.tasks.jsonl…
+        Task drafts, one task a line: {"doc": N, "start_line": L, "start": "first words",
+        "end_line": M, "end": "last words", "units": [{"name", "role", "inherited"}],
+        "deadline": {"text", "value", "inherited"} or null, "targets": ["exact text", …]}.
+        The task's span runs from `start` in line L to the end of `end` in line M (its last
+        occurrence there after the start); each target text is looked up inside the task.
+        Several drafts (parts of one page) make one gold file.
+
 The gold file records the seed by file name and sha256; it never contains the seed's text
-beyond the short `text` of each labelled item.
+beyond the short `text` of each labelled item (for a task: its first and last words).
 """
 
 from __future__ import annotations
@@ -152,7 +160,82 @@ def resolve(
     return 0
 
 
+def _excerpt(text: str) -> str:
+    return text if len(text) <= 24 else f"{text[:12]}…{text[-8:]}"
+
+
+def resolve_tasks(seed: Path, drafts: list[Path], gold: Path) -> int:
+    """Task drafts -> a task gold file with spans in the original (see the module doc)."""
+    text, lines, docs = load(seed)
+    tasks, problems = [], []
+    for draft in drafts:
+        for k, row in enumerate(draft.read_text(encoding="utf-8").splitlines(), 1):
+            if not row.strip():
+                continue
+            where = f"{draft.name}:{k}"
+            try:
+                item = json.loads(row)
+                l0, l1 = int(item["start_line"]), int(item["end_line"])
+                first, last = item["start"], item["end"]
+            except (json.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
+                problems.append(f"{where}: not a task line ({exc})")
+                continue
+            if not (1 <= l0 <= l1 <= len(lines)):
+                problems.append(f"{where}: lines {l0}-{l1} out of range")
+                continue
+            s0, e0 = lines[l0 - 1]
+            at = text.simp.find(first, s0, e0)
+            if at < 0:
+                problems.append(f"{where}: start {first!r} not in line {l0}")
+                continue
+            s1, e1 = lines[l1 - 1]
+            end = text.simp.rfind(last, max(s1, at), e1)
+            if end < 0:
+                problems.append(f"{where}: end {last!r} not in line {l1} after the start")
+                continue
+            a, b = at, end + len(last)
+            span = text.span(a, b)
+            doc = _doc_of(span, docs)
+            if doc is None:
+                problems.append(f"{where}: task at lines {l0}-{l1} is outside every document")
+                continue
+            targets = []
+            for t in item.get("targets") or []:
+                t_at = text.simp.find(t, a, b)
+                if t_at < 0:
+                    problems.append(f"{where}: target {t!r} not inside the task")
+                    continue
+                targets.append({"text": t, "span": text.span(t_at, t_at + len(t))})
+            tasks.append({
+                "doc_index": doc,
+                "text": _excerpt(text.simp[a:b]),
+                "span": span,
+                "units": [{"name": u["name"], "role": u["role"],
+                           "inherited": u.get("inherited")} for u in item.get("units") or []],
+                "deadline": item.get("deadline"),
+                "targets": targets,
+            })
+    if problems:
+        print("\n".join(problems), file=sys.stderr)
+        print(f"{len(problems)} problem(s); nothing written", file=sys.stderr)
+        return 1
+    tasks.sort(key=lambda t: tuple(t["span"]))
+    record = {
+        "source": seed.name,
+        "sha256": hashlib.sha256(seed.read_bytes()).hexdigest(),
+        "documents": [
+            {"doc_index": d["doc_index"], "title": d["title"], "span": d["span"]} for d in docs
+        ],
+        "tasks": tasks,
+    }
+    gold.write_text(json.dumps(record, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    print(f"{gold}: {len(tasks)} tasks")
+    return 0
+
+
 def main(argv: list[str]) -> int:
+    if len(argv) >= 3 and argv[0] == "tasks":
+        return resolve_tasks(Path(argv[1]), [Path(a) for a in argv[3:]], Path(argv[2]))
     if len(argv) == 3 and argv[0] == "show":
         show(Path(argv[1]), Path(argv[2]))
         return 0

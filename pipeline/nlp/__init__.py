@@ -225,6 +225,18 @@ class TaskTagger(Tagger):
     def match(self, doc: Doc) -> list[dict[str, Any]]:
         ctx: Context = doc._.context or Context()
         found = task_rules.extract(_text(doc), ctx, doc._.items)
+        units = doc._.items["units"]
+        if any(u["id"].startswith("u+") for u in units):
+            # units named only by a table cell: back into document order, ids renumbered
+            units.sort(key=lambda u: (u["start"], u["end"]))
+            new = {u["id"]: f"u{k}" for k, u in enumerate(units, 1)}
+            for u in units:
+                u["id"] = new[u["id"]]
+            for t in found:
+                t["responsible"] = [new[x] for x in t["responsible"]]
+                for r in t["roles"]:
+                    r["unit"] = new[r["unit"]]
+            _store(doc, "units", units, "role")
         return [dict(t, id=f"k{k}") for k, t in enumerate(found, 1)]
 
 
