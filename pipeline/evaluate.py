@@ -136,6 +136,7 @@ def _sha256(path: Path) -> str:
 def evaluate(gold_dir: Path, texts: Path, *, keep_misses: bool = False) -> dict[str, Any]:
     """Scores per label over every ``*.json`` gold file in ``gold_dir``."""
     tallies = {label: Tally() for label in LABELS}
+    per_page: dict[str, dict[str, Tally]] = {}
     files = sorted(gold_dir.glob("*.json"))
     if not files:
         raise GoldError(f"{gold_dir}: no gold files (*.json) found.")
@@ -162,14 +163,18 @@ def evaluate(gold_dir: Path, texts: Path, *, keep_misses: bool = False) -> dict[
                 if lo <= it["span"][0] and it["span"][1] <= hi
             ]
             t = tallies[label]
+            page = per_page.setdefault(gold["source"], {}).setdefault(label, Tally())
             t.gold += len(g_items)
             t.pred += len(p_items)
+            page.gold += len(g_items)
+            page.pred += len(p_items)
             matched_g, matched_p = set(), set()
             for i, j, exact in pair(g_items, p_items):
-                t.overlap += 1
-                t.exact += exact
                 ok = field_match(label, g_items[i], p_items[j])
-                t.fields += ok
+                for tally in (t, page):
+                    tally.overlap += 1
+                    tally.exact += exact
+                    tally.fields += ok
                 matched_g.add(i)
                 matched_p.add(j)
                 if keep_misses and not ok:
@@ -195,6 +200,8 @@ def evaluate(gold_dir: Path, texts: Path, *, keep_misses: bool = False) -> dict[
     result: dict[str, Any] = {
         "gold_files": [f.name for f in files],
         "labels": {label: t.scores() for label, t in tallies.items()},
+        "pages": {src: {label: t.scores() for label, t in page.items()}
+                  for src, page in per_page.items()},
     }
     if keep_misses:
         result["misses"] = {label: t.misses for label, t in tallies.items()}
@@ -422,8 +429,26 @@ def table(result: dict[str, Any]) -> str:
             f"{label:<8}{s['gold']:>6}{s['predicted']:>6}  {trio('exact'):<20}"
             f"{trio('overlap'):<20}{trio('value'):<20}{s['value_accuracy']:>9.3f}"
         )
+    if result.get("pages"):
+        rows += ["", page_table(result["pages"])]
     if "tasks" in result:
         rows += ["", task_table(result["tasks"])]
+    return "\n".join(rows)
+
+
+def page_table(pages: dict[str, dict[str, dict[str, Any]]]) -> str:
+    """Per page: each label's gold count, overlap F1 and value accuracy, so that a total
+    carried by one page shows."""
+    labels = list(LABELS)
+    head = f"{'page':<28}" + "".join(f"{label + ' n/F1/val':>22}" for label in labels)
+    rows = [head, "-" * len(head)]
+    for src, scores in pages.items():
+        cells = []
+        for label in labels:
+            s = scores.get(label)
+            cells.append(f"{s['gold']:>6} {s['overlap_f1']:.3f} {s['value_accuracy']:.3f}"
+                         if s and s["gold"] + s["predicted"] else f"{'-':>18}")
+        rows.append(f"{src:<28}" + "".join(f"{c:>22}" for c in cells))
     return "\n".join(rows)
 
 

@@ -278,3 +278,12 @@ def test_text_with_no_plan_gives_a_valid_document_with_empty_lists(name):
     for r in records:
         assert (r["phases"], r["dates"], r["units"], r["targets"], r["tasks"]) == (
             [], [], [], [], []), name
+
+
+def test_eval_reports_each_page_beside_the_total(seeds_dir):
+    result = evaluate(GOLD, SEEDS)
+    pages = result["pages"]
+    assert sorted(pages) == sorted(p.name for p in SEEDS.glob("*.txt"))
+    for label, total in result["labels"].items():
+        assert sum(p[label]["gold"] for p in pages.values() if label in p) == total["gold"]
+        assert sum(p[label]["predicted"] for p in pages.values() if label in p) == total["predicted"]
