@@ -16,6 +16,7 @@ from pathlib import Path
 DATA = Path(str(resources.files("pipeline") / "data"))
 REQUIRED = {
     "furniture.tsv": ("id", "scope", "pattern", "comment"),
+    "page_furniture.tsv": ("id", "band", "pattern", "comment"),
     "genre.tsv": ("id", "kind", "word", "decisive", "comment"),
     "section_kinds.tsv": ("id", "kind", "priority", "pattern", "comment"),
     "kind_cues.tsv": ("id", "kind", "pattern", "comment"),
@@ -29,6 +30,7 @@ REQUIRED = {
 }
 CHOICES = {
     "scope": {"line", "tail"},
+    "band": {"top", "bottom", "any"},
     "kind": {"plan", "report", "problems", "other"},
     "position": {"before", "after", "around", "name"},
     "direction": {"higher", "lower"},
