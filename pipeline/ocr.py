@@ -32,7 +32,8 @@ from typing import Any
 LANGS = ("chi_sim", "chi_tra")
 INSTALL = ("pip install -e '.[ocr]' and, on Debian/Ubuntu, "
            "apt-get install tesseract-ocr tesseract-ocr-chi-sim tesseract-ocr-chi-tra")
-PDF_DPI = 200  # render scale of PDF pages; boxes are given back in PDF points
+PDF_DPI = 200  # render scale of PDF pages (at most); boxes are given back in PDF points
+MIN_DPI = 150
 LOW_CONFIDENCE = 0.70  # a line read with less (mean word confidence) becomes a warning
 SENTENCE_END = "。！？!?；;…：:"
 MARKER = re.compile(r"^(第[一二三四五六七八九十百零〇]+[章节条部分阶段]"
@@ -114,7 +115,7 @@ class Reader:
     confidence is kept for the pages after it; a page read with less than ``RECHECK`` is
     read with the other model too, and the better reading kept."""
 
-    RECHECK = 0.80
+    RECHECK = 0.70
 
     def __init__(self) -> None:
         self.lang: str | None = None
@@ -179,45 +180,54 @@ def regions(img: Any) -> list[tuple[int, int, int, int]]:
     read as one crop where text crosses the gutter (a title over both columns) or as a left
     and a right column crop."""
     import numpy as np
+    from PIL import ImageFilter
 
     w, h = img.size
     whole = [(0, 0, w, h)]
-    ink = np.asarray(img) < 128
-    rows = ink.any(axis=1)
+    ink = np.asarray(img.filter(ImageFilter.MedianFilter(3))) < 128  # specks of noise out
+    rows = ink.sum(axis=1) >= max(3, w // 300)
     n_rows = int(rows.sum())
     if n_rows < 40:
         return whole
-    share = (~ink[rows]).mean(axis=0)  # per x: share of text rows without ink there
+    cov = np.convolve(ink[rows].mean(axis=0), np.ones(9) / 9, mode="same")  # ink per x
     lo, hi = int(w * 0.3), int(w * 0.7)
-    best, run_start = (0, 0), None
-    for x in range(lo, hi + 1):
-        if x < hi and share[x] >= 0.97:
-            if run_start is None:
-                run_start = x
-        elif run_start is not None:
-            if x - run_start > best[1] - best[0]:
-                best = (run_start, x)
-            run_start = None
-    g0, g1 = best
+    x_min = lo + int(np.argmin(cov[lo:hi]))
+    if cov[x_min] > 0.02:
+        return whole
+    limit = max(0.01, 2 * cov[x_min])
+    g0, g1 = x_min, x_min
+    while g0 > lo and cov[g0 - 1] <= limit:
+        g0 -= 1
+    while g1 < hi and cov[g1] <= limit:
+        g1 += 1
     if g1 - g0 < max(12, w // 100):
         return whole
-    left_ink = ink[:, :g0].any(axis=1).sum()
-    right_ink = ink[:, g1:].any(axis=1).sum()
-    if min(left_ink, right_ink) < 0.2 * n_rows:
-        return whole
-    crossing = ink[:, g0:g1].any(axis=1)
-    out: list[tuple[int, int, int, int]] = []
-    y = 0
-    while y < h:
-        state = bool(crossing[y])
-        end = y
-        while end < h and (bool(crossing[end]) == state or not rows[end]):
-            end += 1
-        if state:
-            out.append((0, y, w, end))
+    if min(cov[max(0, g0 - 150):g0].mean(), cov[g1:g1 + 150].mean()) < 0.1:
+        return whole  # no text on one side: a margin, not a gutter
+    inked = np.flatnonzero(cov > 0.02)
+    if min(g0 - inked[0], inked[-1] - g1) < 0.3 * w:
+        return whole  # a narrow column of cells: a table, read row by row
+    quarter = (g1 - g0) // 4  # the gutter's middle: a skewed column's edge may stray in
+    crossing = (ink[:, g0 + quarter : g1 - quarter].sum(axis=1) >= 2) & rows
+    bands: list[list[int]] = []  # [state, start, end]
+    for y in range(h):
+        state = int(crossing[y]) if rows[y] else (bands[-1][0] if bands else 0)
+        if bands and bands[-1][0] == state:
+            bands[-1][2] = y + 1
         else:
-            out += [(0, y, (g0 + g1) // 2, end), ((g0 + g1) // 2, y, w, end)]
-        y = end
+            bands.append([state, y, y + 1])
+    merged: list[list[int]] = []
+    for band in bands:  # a band thinner than a line is its neighbour's
+        if merged and (band[2] - band[1] < 15 or merged[-1][0] == band[0]):
+            merged[-1][2] = band[2]
+        else:
+            merged.append(band)
+    if len(merged) > 12:
+        return whole
+    mid = (g0 + g1) // 2
+    out: list[tuple[int, int, int, int]] = []
+    for state, y0, y1 in merged:
+        out += [(0, y0, w, y1)] if state else [(0, y0, mid, y1), (mid, y0, w, y1)]
     return out
 
 
@@ -241,13 +251,26 @@ def _prepare(img: Any) -> Any:
     except ImportError:
         return img
     arr = np.asarray(img)
-    dark = arr < 128
-    reach = max(40, min(arr.shape) // 12)  # longer than any character, shorter than a rule
-    rules = _runs(dark, reach, axis=1) | _runs(dark, reach, axis=0)
+    dark = arr < 150  # a thin rule blurred by the scanner is grey, not black
+    # a run longer than a character or two, shorter than a rule that is turned a little (a
+    # rule at 0.5 degrees steps a pixel every ~115 pixels; a pixel of slack either side)
+    reach = max(40, arr.shape[1] // 25)
+    across = dark.copy()
+    across[1:] |= dark[:-1]
+    across[:-1] |= dark[1:]
+    along = dark.copy()
+    along[:, 1:] |= dark[:, :-1]
+    along[:, :-1] |= dark[:, 1:]
+    rules = (_runs(across, reach, axis=1) | _runs(along, reach, axis=0)) & dark
     if not rules.any():
         return img
+    zone = rules.copy()  # and its grey fringe
+    zone[1:] |= rules[:-1]
+    zone[:-1] |= rules[1:]
+    zone[:, 1:] |= rules[:, :-1]
+    zone[:, :-1] |= rules[:, 1:]
     out = arr.copy()
-    out[rules] = 255
+    out[zone] = 255
     return Image.fromarray(out)
 
 
@@ -280,6 +303,9 @@ def _lines(tsv: str, number: int, scale: float, origin: tuple[int, int] = (0, 0)
     lines = []
     ox, oy = origin
     for words in groups.values():
+        words = _without_specks(words)
+        if not words:
+            continue
         boxes = [(ox + int(w["left"]), oy + int(w["top"]), ox + int(w["left"]) + int(w["width"]),
                   oy + int(w["top"]) + int(w["height"])) for w in words]
         height = max(b[3] - b[1] for b in boxes) or 1
@@ -294,12 +320,41 @@ def _lines(tsv: str, number: int, scale: float, origin: tuple[int, int] = (0, 0)
                         and piece[:1].isalnum() and gap > 0.25 * height:
                     text += " "
             text += piece
+        text = fix(text)
         confs = [float(w["conf"]) for w in words if float(w["conf"]) >= 0]
         bbox = [min(b[0] for b in boxes) / scale, min(b[1] for b in boxes) / scale,
                 max(b[2] for b in boxes) / scale, max(b[3] for b in boxes) / scale]
         conf = round(sum(confs) / len(confs) / 100, 3) if confs else None
         lines.append(Line(number, bbox, text, conf, block))
     return lines
+
+
+def fix(text: str) -> str:
+    """The ocr_fixes.tsv corrections of characters OCR confuses; each keeps the length."""
+    from .rules import load
+
+    for rule in load("ocr_fixes.tsv"):
+        fixed = rule.regex.sub(rule["replacement"], text)
+        if len(fixed) == len(text):
+            text = fixed
+    return text
+
+
+def _without_specks(words: list[dict]) -> list[dict]:
+    """A scan's specks read as a word: low confidence, and far from the words beside it."""
+    if len(words) < 2:
+        return words
+    lefts = [int(w["left"]) for w in words]
+    rights = [int(w["left"]) + int(w["width"]) for w in words]
+    height = sorted(int(w["height"]) for w in words)[len(words) // 2] or 1
+    kept = []
+    for i, w in enumerate(words):
+        gap_before = lefts[i] - rights[i - 1] if i else 10**6
+        gap_after = lefts[i + 1] - rights[i] if i + 1 < len(words) else 10**6
+        if float(w["conf"]) < 40 and min(gap_before, gap_after) > 2 * height:
+            continue
+        kept.append(w)
+    return kept
 
 
 def image_pages(path: str | os.PathLike[str]) -> Iterator[Any]:
@@ -312,12 +367,24 @@ def image_pages(path: str | os.PathLike[str]) -> Iterator[Any]:
             yield frame.copy()
 
 
-def pdf_page_image(pdf: Any, index: int) -> Any:
-    """Page ``index`` of an open pypdfium2 document as a PIL image at ``PDF_DPI``."""
+def pdf_page_image(pdf: Any, index: int) -> tuple[Any, float]:
+    """Page ``index`` of an open pypdfium2 document as a PIL image, and its dots per inch:
+    a scan's own resolution where the page is one image (no detail is gained by going
+    above it, only time), kept within ``MIN_DPI``..``PDF_DPI``; else ``PDF_DPI``."""
+    import pypdfium2.raw as pdfium_c
+
     page = pdf[index]
     try:
-        bitmap = page.render(scale=PDF_DPI / 72, grayscale=True)
-        return bitmap.to_pil()
+        width = page.get_width()
+        dpi = float(PDF_DPI)
+        images = list(page.get_objects(filter=(pdfium_c.FPDF_PAGEOBJ_IMAGE,), max_depth=1))
+        if len(images) == 1:
+            left, _, right, _ = images[0].get_bounds()
+            if right - left >= 0.8 * width:
+                px = images[0].get_px_size()[0]
+                dpi = min(float(PDF_DPI), max(MIN_DPI, px / ((right - left) / 72)))
+        bitmap = page.render(scale=dpi / 72, grayscale=True)
+        return bitmap.to_pil(), dpi
     finally:
         page.close()
 
@@ -330,13 +397,22 @@ class Layout:
     lines: list[Line]
 
 
+def furniture_rule(text: str, band: str) -> str | None:
+    """The id of the page_furniture.tsv rule ``text`` matches in ``band``: top, bottom, or
+    bottom_centre (a line centred in the footer, where the bottom rules apply too)."""
+    from .rules import load
+
+    bands = {"any", band, band.removesuffix("_centre")}
+    for rule in load("page_furniture.tsv"):
+        if rule["band"] in bands and rule.regex.search(text.strip()):
+            return rule.id
+    return None
+
+
 def mark_furniture(pages: list[Page]) -> None:
     """Headers and page numbers: a first or last line of a page in its top or bottom band
     that a page_furniture.tsv rule matches, or whose text (digits aside) stands at the top
     or bottom of at least half the pages (two at least)."""
-    from .rules import load
-
-    rules = load("page_furniture.tsv")
     edges: dict[str, set[int]] = {}
     candidates: list[tuple[Line, str]] = []
     for page in pages:
@@ -346,15 +422,14 @@ def mark_furniture(pages: list[Page]) -> None:
         for band, ln in ([("top", x) for x in body[:2]] + [("bottom", x) for x in body[-2:]]):
             inside = (ln.bbox[3] <= page.height * TOP_BAND if band == "top"
                       else ln.bbox[1] >= page.height * (1 - BOTTOM_BAND))
-            if not inside:
+            if not inside or ln.furniture is not None:
                 continue
             text = ln.text.strip()
-            for rule in rules:
-                if rule["band"] in ("any", band) and rule.regex.search(text):
-                    ln.furniture = rule.id
-                    break
-            else:
-                key = band + ":" + re.sub(r"[0-9\s]+", "#", text)
+            centred = abs((ln.bbox[0] + ln.bbox[2]) / 2 - page.width / 2) < 0.08 * page.width
+            ln.furniture = furniture_rule(text, band + ("_centre" if centred else ""))
+            if ln.furniture is None:
+                # a header is known by its first words: noise may add a cell after a gap
+                key = band + ":" + re.sub(r"[0-9\s]+", "#", text.split("\t")[0])
                 edges.setdefault(key, set()).add(page.number)
                 candidates.append((ln, key))
     ocr_pages = sum(1 for p in pages if not p.text_layer and p.lines)

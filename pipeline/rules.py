@@ -17,6 +17,7 @@ DATA = Path(str(resources.files("pipeline") / "data"))
 REQUIRED = {
     "furniture.tsv": ("id", "scope", "pattern", "comment"),
     "page_furniture.tsv": ("id", "band", "pattern", "comment"),
+    "ocr_fixes.tsv": ("id", "pattern", "replacement", "comment"),
     "genre.tsv": ("id", "kind", "word", "decisive", "comment"),
     "section_kinds.tsv": ("id", "kind", "priority", "pattern", "comment"),
     "kind_cues.tsv": ("id", "kind", "pattern", "comment"),
@@ -30,7 +31,7 @@ REQUIRED = {
 }
 CHOICES = {
     "scope": {"line", "tail"},
-    "band": {"top", "bottom", "any"},
+    "band": {"top", "bottom", "bottom_centre", "any"},
     "kind": {"plan", "report", "problems", "other"},
     "position": {"before", "after", "around", "name"},
     "direction": {"higher", "lower"},

@@ -110,14 +110,14 @@ def table(rows: list[list[str]], script: str = "simplified", size: int = SIZE) -
     img = Image.new("L", PAGE, 255)
     draw = ImageDraw.Draw(img)
     face = font(script, size)
-    widths = [max(face.getlength(r[i]) for r in rows) + size for i in range(len(rows[0]))]
+    widths = [max(face.getlength(r[i]) for r in rows) + 3 * size for i in range(len(rows[0]))]
     row_h = int(size * 2)
     y = MARGIN
     for row in rows:
         x = MARGIN
         for cell, w in zip(row, widths, strict=True):
             draw.rectangle((x, y, x + w, y + row_h), outline=0, width=2)
-            draw.text((x + size / 2, y + size / 2), cell, font=face, fill=0)
+            draw.text((x + size, y + size / 2), cell, font=face, fill=0)
             x += w
         y += row_h
     return Page(img, "\n".join("\t".join(r) for r in rows))
@@ -126,7 +126,7 @@ def table(rows: list[list[str]], script: str = "simplified", size: int = SIZE) -
 def degrade(img: Image.Image, *, angle: float = 0.0, blur: float = 0.0, noise: float = 0.0,
             seed: int = 0) -> Image.Image:
     """A scan's faults: turned by ``angle`` degrees, blurred, gaussian noise of ``noise``
-    grey levels and as many specks."""
+    grey levels and black specks (noise in 10 000 pixels)."""
     out = img
     if angle:
         out = out.rotate(angle, resample=Image.Resampling.BICUBIC, fillcolor=255)
@@ -138,7 +138,7 @@ def degrade(img: Image.Image, *, angle: float = 0.0, blur: float = 0.0, noise: f
         rng = np.random.default_rng(seed)
         arr = np.asarray(out, dtype=np.float32)
         arr = arr + rng.normal(0, noise, arr.shape)
-        specks = rng.random(arr.shape) < 0.0015
+        specks = rng.random(arr.shape) < noise / 10000  # black specks, as many as the noise
         arr[specks] = 0
         out = Image.fromarray(np.clip(arr, 0, 255).astype("uint8"))
     return out
