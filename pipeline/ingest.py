@@ -62,7 +62,7 @@ class Source:
     _blocks: Iterator[tuple[int, str]] | None = None
     # OCR sources: every line read (pipeline.ocr.Line), filled as the pages are read
     ocr_lines: list | None = None
-    pages: int | None = None  # pages in all, where known before reading
+    pages: int | None = None  # pages to read by OCR
 
     def blocks(self) -> Iterator[tuple[int, str]]:
         """Yield ``(offset, text)``: consecutive pieces of the decoded source."""
@@ -394,7 +394,7 @@ def _pdf_source(p: Path, name: str, warnings: list[dict]) -> Source:
                        f"out: {why}; to read them, {ocr.INSTALL}."})
         text = "\n".join(t for t in pages if t.strip())
         return _from_string(name, p, "pdf", None, text.rstrip("\n") + "\n", warnings)
-    src = Source(name, "pdf-ocr", None, _sha256(p), warnings, ocr_lines=[], pages=len(pages))
+    src = Source(name, "pdf-ocr", None, _sha256(p), warnings, ocr_lines=[], pages=len(blank))
     src._blocks = _ocr_blocks(src, _pdf_ocr_pages(p, name, pages, src))
     return src
 
@@ -466,11 +466,15 @@ def _ocr_blocks(src: Source, pages: Iterator) -> Iterator[tuple[int, str]]:
     lines are kept from page to page, so memory does not grow with the page images."""
     from . import ocr
 
-    kept = []
+    if ocr.on_page is not None:
+        ocr.on_page(0, src.pages)  # a batch gives the file more time, by its pages
+    kept, read = [], 0
     for page in pages:
         kept.append(page)
-        if ocr.on_page is not None:
-            ocr.on_page(page.number, src.pages)
+        if not page.text_layer:
+            read += 1
+            if ocr.on_page is not None:
+                ocr.on_page(read, src.pages)
     result = ocr.layout(kept)
     if not result.text.strip():
         raise InputError(Code.NO_TEXT_LAYER, src.path, "OCR found no text on its pages either")

@@ -41,8 +41,8 @@ MARKER = re.compile(r"^(第[一二三四五六七八九十百零〇]+[章节条�
                     r"|[（(][一二三四五六七八九十0-9]+[)）]|[0-9]+[、.．)）]|[①-⑳]|[·•●■◆\-—])")
 TOP_BAND = BOTTOM_BAND = 0.12  # share of the page height where furniture may stand
 
-PageHook = Callable[[int, int | None], None]  # (pages done, pages in all or None)
-on_page: PageHook | None = None  # called after each page read (the batch's progress bar)
+PageHook = Callable[[int, int | None], None]  # (pages read, pages to read or None)
+on_page: PageHook | None = None  # called with 0 before a scan, then after each page read
 
 
 @dataclass

@@ -302,3 +302,22 @@ def test_table_page_reads_row_by_row(tmp_path, engine):
     assert len(got) == len(rows)
     for line_read, row in zip(got, rows, strict=True):
         assert accuracy("".join(row), line_read) >= 0.9, line_read
+
+
+def test_batch_counts_scan_pages_and_gives_them_time(tmp_path, engine):
+    """A scan gets PAGE_TIMEOUT more seconds per page: with a 2 s limit, a page that takes
+    longer to read still comes out; the progress shows the pages as they are read."""
+    from pipeline.batch import load_tables, run_batch
+
+    inputs = tmp_path / "in"
+    inputs.mkdir()
+    page = pages_of(paragraphs(sample_text("report_simplified.txt")), furniture=False)[0]
+    scanned(page.image).save(inputs / "report.png")
+    (inputs / "plan.txt").write_text(sample_text("plan_simplified.txt"), encoding="utf-8")
+    seen: list[int] = []
+    progress = run_batch([inputs], tmp_path / "out", workers=1, timeout=2,
+                         on_progress=lambda p, total: seen.append(p.pages))
+    assert progress.errors == 0 and progress.documents >= 2
+    assert progress.pages == 1 and 1 in seen
+    formats = set(load_tables(tmp_path / "out")["documents"]["format"])
+    assert formats == {"image-ocr", "txt"}
