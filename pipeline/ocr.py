@@ -126,8 +126,11 @@ class Reader:
         (pixels per unit: PDF pages are rendered at ``PDF_DPI`` and measured in points)."""
         from PIL import Image
 
-        img = image if isinstance(image, Image.Image) else Image.open(image)
-        img = _prepare(img)
+        if isinstance(image, Image.Image):
+            img = _prepare(image)
+        else:
+            with Image.open(image) as opened:
+                img = _prepare(opened)
         size = (img.width / scale, img.height / scale)
         with tempfile.TemporaryDirectory(prefix="jihua-ocr-") as tmp:
             crops = []
@@ -137,7 +140,8 @@ class Reader:
                 crops.append((path, box, i))
             del img
             langs = [self.lang] if self.lang else list(LANGS)
-            best = None
+            best: tuple[str, Page] | None = None
+            rechecked = False
             while langs:
                 lang = langs.pop(0)
                 lines = []
@@ -146,8 +150,9 @@ class Reader:
                 page = Page(number, *size, lines=lines)
                 if best is None or _mean(page) > _mean(best[1]):
                     best = (lang, page)
-                if not langs and self.lang and _mean(best[1]) < self.RECHECK \
-                        and best[0] == self.lang:
+                if not langs and self.lang and not rechecked \
+                        and _mean(best[1]) < self.RECHECK:
+                    rechecked = True  # a page unlike the first: try the other script once
                     langs = [x for x in LANGS if x != self.lang]
         assert best is not None
         if self.lang is None and best[1].lines:

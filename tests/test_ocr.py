@@ -152,6 +152,25 @@ def test_pinyin_residue_wrapped_across_lines_is_cleaned_after_joining():
     assert prepare(laid.text).simp == "为群众提供优质医疗服务，方便群众就医。\n"
 
 
+def test_reader_keeps_the_first_pages_script_and_rechecks_a_poor_page_once(monkeypatch):
+    calls: list[str] = []
+    conf = {"chi_sim": 0.9, "chi_tra": 0.6}
+
+    def fake(path, lang, number, scale, dpi, origin, block):
+        calls.append(lang)
+        return [ocr.Line(number, [0, 0, 10, 10], "医院", conf[lang], block)]
+
+    monkeypatch.setattr(ocr, "_tesseract", fake)
+    reader = ocr.Reader()
+    img = render(["医院"]).image
+    reader.read(img)
+    assert calls == ["chi_sim", "chi_tra"] and reader.lang == "chi_sim"
+    calls.clear()
+    conf["chi_sim"] = 0.5  # a poor page: the other model once, never a loop
+    page = reader.read(img, 2)
+    assert calls == ["chi_sim", "chi_tra"] and page.lines[0].confidence == 0.6
+
+
 def test_scan_without_the_extra_names_it(tmp_path, monkeypatch):
     monkeypatch.setattr(ocr, "missing", lambda: "the tesseract command is not installed")
     img = render(["医院2025年工作计划"]).image
