@@ -84,10 +84,11 @@ def missing() -> str | None:
     exe = shutil.which("tesseract")
     if exe is None:
         return "the tesseract command is not installed"
-    try:
-        import PIL  # noqa: F401
-    except ImportError:
-        return "Pillow is not installed"
+    import importlib.util
+
+    for module, package in (("PIL", "Pillow"), ("pypdfium2", "pypdfium2"), ("numpy", "numpy")):
+        if importlib.util.find_spec(module) is None:
+            return f"{package} is not installed"
     langs = installed_languages()
     lacking = [lang for lang in LANGS if lang not in langs]
     if lacking:
