@@ -84,7 +84,8 @@ def build(doc: DocSlice, text: Text, source: Source, doc_index: int) -> dict:
     kind = "mixed" if kinds == {"plan", "report"} else kinds.pop()
     year, year_source = document_year(title, doc.series, body)
     span = text.span(start, end)
-    warnings = [dict(w) for w in source.warnings] + doc.warnings
+    warnings = [dict(w) for w in source.warnings  # a warning with a span: its document's
+                if not w.get("span") or span[0] <= w["span"][0] < span[1]] + doc.warnings
     if doc.title is None:
         warnings.append({"code": "no_title", "span": None,
                          "message": f"{source.path}: no title line found; document "
@@ -111,9 +112,13 @@ def build(doc: DocSlice, text: Text, source: Source, doc_index: int) -> dict:
         "text_original": text.raw[span[0] - text.base : span[1] - text.base],
         "sections": [_section(s, text) for s in sections],
         "warnings": warnings,
+        **_ocr_fields(source, span),
         **tag(doc, text, sections, start, end, default, year if year_source == "title" else None),
     }
-    return Document.model_validate(record).model_dump(mode="json")
+    out = Document.model_validate(record).model_dump(mode="json")
+    if source.ocr_lines is None:  # text sources keep their records as they were
+        del out["pages"], out["ocr"]
+    return out
 
 
 def tag(doc: DocSlice, text: Text, sections: list[outline.Section], start: int, end: int,
@@ -176,6 +181,20 @@ def tag(doc: DocSlice, text: Text, sections: list[outline.Section], start: int, 
     }
 
 
+def _ocr_fields(source: Source, span: list[int]) -> dict:
+    """``pages`` and ``ocr`` of a document read from pages: the lines over its span (and the
+    furniture dropped from its pages), each with its page, box, span and confidence."""
+    if source.ocr_lines is None:
+        return {}
+    inside = [ln for ln in source.ocr_lines
+              if ln.start is not None and ln.start < span[1] and ln.end > span[0]]
+    pages = sorted({ln.page for ln in inside})
+    lines = [ln for ln in source.ocr_lines
+             if (ln.start is not None and ln in inside)
+             or (ln.start is None and pages and pages[0] <= ln.page <= pages[-1])]
+    return {"pages": pages, "ocr": [ln.as_record() for ln in lines]}
+
+
 def _section(s: outline.Section, text: Text) -> dict:
     h0, h1 = s.heading
     return {
@@ -206,7 +225,7 @@ def iter_file(path: str | os.PathLike[str], name: str | None = None) -> Iterator
     yield from records
 
 
-SUFFIXES = {"text": ".txt", "html": ".html", "docx": ".docx", "pdf": ".pdf"}
+SUFFIXES = {"text": ".txt", "html": ".html", "docx": ".docx", "pdf": ".pdf", "image": ".png"}
 
 
 def iter_stream(stream: BinaryIO, name: str = "<stdin>") -> Iterator[dict]:

@@ -19,6 +19,10 @@ Dask cluster, and writes into ``out_dir``:
 The final files are assembled from the parts in input order and written row group by row
 group, so memory does not grow with the corpus, and the output of a resumed run equals
 that of an uninterrupted one. :func:`load_tables` reads the tables back as DataFrames.
+
+Scans are the slow inputs: the time limit of a file grows by ``PAGE_TIMEOUT`` for each page
+it sends to OCR, and the pages read so far are counted in :class:`Progress` (``pages``),
+which the progress bar shows while the files are still running.
 """
 
 from __future__ import annotations
@@ -42,6 +46,7 @@ TABLES = ("documents", "sections", "phases", "dates", "units", "targets", "tasks
           "errors")
 ROW_GROUP = 20_000
 DEFAULT_TIMEOUT = 300
+PAGE_TIMEOUT = 60  # seconds more for each page a file sends to OCR (a page takes ~5-15 s)
 
 # Column types of every table (pyarrow type names), so that every run writes one schema.
 COLUMNS: dict[str, dict[str, str]] = {
@@ -101,24 +106,52 @@ def process_file(path: str, timeout: float | None = DEFAULT_TIMEOUT) -> list[dic
     The time limit needs the main thread of a process (SIGALRM), as the local engine's
     worker processes have; elsewhere (Dask's worker threads) it is not enforced.
     """
+    from . import ocr
+
     use_alarm = bool(timeout) and threading.current_thread() is threading.main_thread()
+    limit = timeout
+
+    def on_page(done: int, total: int | None) -> None:
+        nonlocal limit
+        if done == 0 and total and use_alarm and limit:
+            extra = PAGE_TIMEOUT * total  # a scan: more time, as many pages as it has
+            limit += extra
+            left = signal.getitimer(signal.ITIMER_REAL)[0]
+            signal.setitimer(signal.ITIMER_REAL, left + extra)
+        if done and _page_counter is not None:
+            with _page_counter.get_lock():
+                _page_counter.value += 1
+        if hook is not None:
+            hook(done, total)
+
     if use_alarm:
         def expire(signum: int, frame: Any) -> None:
             raise FileTimeout
 
         previous = signal.signal(signal.SIGALRM, expire)
+    hook, ocr.on_page = ocr.on_page, on_page
     try:
         if use_alarm:
             signal.setitimer(signal.ITIMER_REAL, float(timeout))  # type: ignore[arg-type]
         return list(iter_file(path))
     except FileTimeout:
-        return [timeout_record(path, timeout)]
+        return [timeout_record(path, limit)]
     except Exception as exc:  # a bug on one file must not stop the batch
         return [error_record(InputError(Code.FAILED, str(path), type(exc).__name__))]
     finally:
+        ocr.on_page = hook
         if use_alarm:
             signal.setitimer(signal.ITIMER_REAL, 0)
             signal.signal(signal.SIGALRM, previous)
+
+
+_page_counter: Any = None  # a shared count of the OCR pages read, in each worker
+
+
+def _init_worker(counter: Any) -> None:
+    global _page_counter
+    _page_counter = counter
+    warm_up()
 
 
 def timeout_record(path: str, timeout: float | None) -> dict[str, Any]:
@@ -154,6 +187,7 @@ class Progress:
     errors: int = 0
     seconds: float = 0.0
     failed_files: list[str] = field(default_factory=list)
+    pages: int = 0  # pages read by OCR so far (scans)
 
 
 def run_batch(inputs: Iterable[str | os.PathLike[str]], out_dir: str | os.PathLike[str], *,
@@ -202,12 +236,19 @@ def run_batch(inputs: Iterable[str | os.PathLike[str]], out_dir: str | os.PathLi
         if on_progress:
             on_progress(progress, len(todo))
 
+    def pages(count: int) -> None:
+        if count != progress.pages:
+            progress.pages = count
+            progress.seconds = time.perf_counter() - start
+            if on_progress:
+                on_progress(progress, len(todo))
+
     jobs = [(p, timeout, parts / f"{keys[p]}.jsonl") for p in todo]
     try:
         if engine == "dask":
             _run_dask(jobs, scheduler, done)
         elif engine == "local":
-            _run_local(jobs, workers, done)
+            _run_local(jobs, workers, done, pages)
         else:
             raise ValueError(f"unknown engine {engine!r}; use 'local' or 'dask'")
         advance()
@@ -243,21 +284,33 @@ def _safe_key(path: Path) -> str:
 Job = tuple[str, float | None, Path]
 
 
-def _run_local(jobs: list[Job], workers: int | None,
-               done: Callable[[str, int, int], None]) -> None:
+def _run_local(jobs: list[Job], workers: int | None, done: Callable[[str, int, int], None],
+               pages: Callable[[int], None] = lambda n: None) -> None:
     import multiprocessing as mp
 
+    global _page_counter
     workers = workers or os.cpu_count() or 1
+    ctx = mp.get_context("forkserver")
+    counter = ctx.Value("i", 0)
     if workers == 1 or len(jobs) <= 1:
         if jobs:
             warm_up()
-        for job in jobs:
-            done(*_work(job))
+        from . import ocr
+
+        hook = ocr.on_page
+        _page_counter = counter
+        try:
+            for job in jobs:
+                # process_file's hook counts the page, then calls this one to show it
+                ocr.on_page = lambda done, total: pages(counter.value)
+                done(*_work(job))
+                pages(counter.value)
+        finally:
+            ocr.on_page, _page_counter = hook, None
         return
     from concurrent.futures import ALL_COMPLETED, FIRST_COMPLETED, ProcessPoolExecutor, wait
     from concurrent.futures.process import BrokenProcessPool
 
-    ctx = mp.get_context("forkserver")
     pending = list(reversed(jobs))
     suspects: list[Job] = []
     fruitless = 0  # pools in a row that broke before finishing anything
@@ -270,8 +323,8 @@ def _run_local(jobs: list[Job], workers: int | None,
             return
         progress_before = len(pending)
         # max_tasks_per_child keeps each worker's memory from creeping over a long run
-        with ProcessPoolExecutor(workers, mp_context=ctx, initializer=warm_up,
-                                 max_tasks_per_child=500) as pool:
+        with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker,
+                                 initargs=(counter,), max_tasks_per_child=500) as pool:
             running = {}
             broken = False
             while (pending or running) and not broken:
@@ -286,8 +339,9 @@ def _run_local(jobs: list[Job], workers: int | None,
                 if not running:
                     break
                 # once broken, every job in flight ends at once (with the error)
-                finished, _ = wait(running, return_when=ALL_COMPLETED if broken else
-                                   FIRST_COMPLETED)
+                finished, _ = wait(running, timeout=None if broken else 1.0,
+                                   return_when=ALL_COMPLETED if broken else FIRST_COMPLETED)
+                pages(counter.value)
                 for future in finished:
                     job = running.pop(future)
                     try:
@@ -299,7 +353,8 @@ def _run_local(jobs: list[Job], workers: int | None,
         # A worker died (killed, out of memory) while one of these was in flight: each is
         # tried alone, so only the file that kills its worker becomes an error row.
         for job in suspects:
-            with ProcessPoolExecutor(1, mp_context=ctx, initializer=warm_up) as alone:
+            with ProcessPoolExecutor(1, mp_context=ctx, initializer=_init_worker,
+                                     initargs=(counter,)) as alone:
                 try:
                     done(*alone.submit(_work, job).result())
                 except BrokenProcessPool:

@@ -113,8 +113,12 @@ def batch(inputs: tuple[Path, ...], out_dir: Path, workers: int | None, timeout:
             from tqdm import tqdm
 
             bar = tqdm(total=total, unit="file", desc="batch", file=sys.stderr)
-        bar.update(1)
-        bar.set_postfix(documents=progress.documents, errors=progress.errors, refresh=False)
+        bar.set_postfix(documents=progress.documents, errors=progress.errors,
+                        **({"ocr_pages": progress.pages} if progress.pages else {}),
+                        refresh=False)
+        bar.update(progress.files - bar.n)  # called for each file done, and as scan pages go
+        if progress.pages:
+            bar.refresh()
 
     try:
         progress = run_batch(inputs, out_dir, workers=workers, timeout=timeout or None,

@@ -29,11 +29,12 @@ MESSAGES: dict[Code, str] = {
     Code.EMPTY: "{path}: the file is empty.",
     Code.BINARY: "{path}: the file is binary data ({detail}), not a document.",
     Code.UNKNOWN_TYPE: (
-        "{path}: unknown file type {detail}; expected .txt, .md, .html, .docx or .pdf."
+        "{path}: unknown file type {detail}; expected .txt, .md, .html, .docx, .pdf or a "
+        "page image (.png, .jpg, .tif)."
     ),
     Code.DAMAGED: "{path}: the {detail} file is damaged and cannot be opened.",
     Code.ENCRYPTED: "{path}: the {detail} file is encrypted; decrypt it first.",
-    Code.NO_TEXT_LAYER: "{path}: the PDF has no text layer (a scan?); run OCR on it first.",
+    Code.NO_TEXT_LAYER: "{path}: the file has no text layer (a scan?); {detail}.",
     Code.UNDECODABLE: "{path}: the bytes are not text in any supported encoding ({detail}).",
     Code.TIMED_OUT: "{path}: timed out after {detail} s; the batch went on without it.",
     Code.FAILED: "{path}: the pipeline failed on this file ({detail}); please report it.",

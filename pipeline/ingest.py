@@ -27,12 +27,14 @@ BLOCK_CHARS = 1 << 20  # a block ends at the first line break after this many ch
 
 TEXT_EXTENSIONS = {".txt", ".md", ".text", ".markdown", ""}
 HTML_EXTENSIONS = {".html", ".htm", ".xhtml"}
-KNOWN_EXTENSIONS = TEXT_EXTENSIONS | HTML_EXTENSIONS | {".docx", ".pdf"}
+IMAGE_EXTENSIONS = {".png", ".jpg", ".jpeg", ".tif", ".tiff"}
+KNOWN_EXTENSIONS = TEXT_EXTENSIONS | HTML_EXTENSIONS | IMAGE_EXTENSIONS | {".docx", ".pdf"}
+
+# Page images OCR reads (a scan, a photo of a page).
+IMAGE_MAGIC = [b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"II*\x00", b"MM\x00*"]
 
 # Magic numbers of formats that are never documents for us.
 BINARY_MAGIC = [
-    (b"\x89PNG\r\n\x1a\n", "a PNG image"),
-    (b"\xff\xd8\xff", "a JPEG image"),
     (b"GIF8", "a GIF image"),
     (b"\x7fELF", "an ELF executable"),
     (b"MZ", "a Windows executable"),
@@ -53,11 +55,14 @@ class Source:
     """A decoded input: where it came from and its text, block by block."""
 
     path: str
-    format: str  # txt | html | docx | pdf
+    format: str  # txt | md | html | docx | pdf | pdf-ocr | image-ocr
     encoding: str | None
     sha256: str
     warnings: list[dict] = field(default_factory=list)
     _blocks: Iterator[tuple[int, str]] | None = None
+    # OCR sources: every line read (pipeline.ocr.Line), filled as the pages are read
+    ocr_lines: list | None = None
+    pages: int | None = None  # pages to read by OCR
 
     def blocks(self) -> Iterator[tuple[int, str]]:
         """Yield ``(offset, text)``: consecutive pieces of the decoded source."""
@@ -92,7 +97,7 @@ def read_source(path: str | os.PathLike[str], name: str | None = None) -> Source
         kind = "html"
     if kind == "text" and _looks_like_html(head):
         kind = "html"
-    expected = {"text": TEXT_EXTENSIONS, "html": HTML_EXTENSIONS,
+    expected = {"text": TEXT_EXTENSIONS, "html": HTML_EXTENSIONS, "image": IMAGE_EXTENSIONS,
                 "docx": {".docx"}, "pdf": {".pdf"}}[kind]
     if ext not in expected:
         if ext not in KNOWN_EXTENSIONS and kind == "text" and not _is_plain_text_ext(ext):
@@ -100,14 +105,14 @@ def read_source(path: str | os.PathLike[str], name: str | None = None) -> Source
         warnings.append({
             "code": "extension_mismatch",
             "message": f"{name}: the extension says {ext or 'nothing'} but the content is "
-                       f"{'plain text' if kind == 'text' else kind.upper()}; read as "
-                       f"{'plain text' if kind == 'text' else kind.upper()}.",
+                       f"{_what(kind)}; read as {_what(kind)}.",
             "span": None,
         })
 
     if kind == "pdf":
-        text = _pdf_text(p, name)
-        return _from_string(name, p, "pdf", None, text, warnings)
+        return _pdf_source(p, name, warnings)
+    if kind == "image":
+        return _image_source(p, name, warnings)
     if kind == "docx":
         text = _docx_text(p, name)
         return _from_string(name, p, "docx", None, text, warnings)
@@ -123,14 +128,20 @@ def read_source(path: str | os.PathLike[str], name: str | None = None) -> Source
     return src
 
 
+def _what(kind: str) -> str:
+    return {"text": "plain text", "image": "an image"}.get(kind, kind.upper())
+
+
 def _is_plain_text_ext(ext: str) -> bool:
     return ext in {".csv", ".log", ".json", ".xml", ".rst"}
 
 
 def sniff(head: bytes, name: str) -> str:
-    """The real type of a file from its first bytes: text, html, docx or pdf."""
+    """The real type of a file from its first bytes: text, html, docx, pdf or image."""
     if head.startswith(b"%PDF-"):
         return "pdf"
+    if head.startswith(tuple(IMAGE_MAGIC)):
+        return "image"
     if head.startswith(b"PK\x03\x04"):
         if b"word/" in head or b"[Content_Types].xml" in head:
             return "docx"
@@ -347,8 +358,8 @@ def _docx_text(p: Path, name: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _pdf_text(p: Path, name: str) -> str:
-    """The text layer of a PDF, page by page."""
+def _pdf_pages(p: Path, name: str) -> list[str]:
+    """The text layer of a PDF, page by page ("" for a page without one)."""
     from pypdf import PdfReader
     from pypdf.errors import DependencyError, FileNotDecryptedError, PdfReadError
 
@@ -356,13 +367,139 @@ def _pdf_text(p: Path, name: str) -> str:
         reader = PdfReader(io.BytesIO(p.read_bytes()))
         if reader.is_encrypted and not reader.decrypt(""):
             raise InputError(Code.ENCRYPTED, name, "PDF")  # a user password is set
-        pages = [page.extract_text() or "" for page in reader.pages]
+        return [page.extract_text() or "" for page in reader.pages]
     except (FileNotDecryptedError, DependencyError) as exc:
         raise InputError(Code.ENCRYPTED, name, "PDF") from exc
     except (PdfReadError, ValueError, KeyError, TypeError, OSError) as exc:
         raise InputError(Code.DAMAGED, name, "PDF") from exc
-    text = "\n".join(pages)
-    if not text.strip():
-        raise InputError(Code.NO_TEXT_LAYER, name)
-    return text.rstrip("\n") + "\n"
 
+
+def _pdf_source(p: Path, name: str, warnings: list[dict]) -> Source:
+    """A PDF's text layer; its pages without one are read by OCR where it is installed."""
+    from . import ocr
+
+    pages = _pdf_pages(p, name)
+    blank = [i + 1 for i, text in enumerate(pages) if not text.strip()]
+    if not blank:
+        text = "\n".join(pages)
+        return _from_string(name, p, "pdf", None, text.rstrip("\n") + "\n", warnings)
+    why = ocr.missing()
+    if why is not None:
+        if len(blank) == len(pages):
+            raise InputError(Code.NO_TEXT_LAYER, name, ocr.cannot(why))
+        warnings.append({
+            "code": "pages_not_read",
+            "span": None,
+            "message": f"{name}: page(s) {_ranges(blank)} have no text layer and were left "
+                       f"out: {why}; to read them, {ocr.INSTALL}."})
+        text = "\n".join(t for t in pages if t.strip())
+        return _from_string(name, p, "pdf", None, text.rstrip("\n") + "\n", warnings)
+    src = Source(name, "pdf-ocr", None, _sha256(p), warnings, ocr_lines=[], pages=len(blank))
+    src._blocks = _ocr_blocks(src, _pdf_ocr_pages(p, name, pages, src))
+    return src
+
+
+def _pdf_ocr_pages(p: Path, name: str, texts: list[str], src: Source) -> Iterator:
+    """Pages of a PDF as pipeline.ocr pages: text-layer pages as they are, the others
+    rendered and recognised one at a time."""
+    import pypdfium2 as pdfium
+
+    from . import ocr
+
+    reader = ocr.Reader()
+    try:
+        pdf = pdfium.PdfDocument(str(p))
+    except pdfium.PdfiumError as exc:
+        raise InputError(Code.DAMAGED, name, "PDF") from exc
+    try:
+        for i, text in enumerate(texts):
+            width, height = pdf[i].get_size()
+            if text.strip():
+                page = ocr.Page(i + 1, width, height, text_layer=True)
+                page.lines = [ocr.Line(i + 1, [0.0, 0.0, width, height], text.strip(), None)]
+            else:
+                image, dpi = ocr.pdf_page_image(pdf, i)
+                page = reader.read(image, i + 1, scale=dpi / 72, dpi=round(dpi))
+                del image
+            yield page
+    finally:
+        pdf.close()
+
+
+def _image_source(p: Path, name: str, warnings: list[dict]) -> Source:
+    """A page image (or a multi-page TIFF), read by OCR."""
+    from . import ocr
+
+    try:
+        from PIL import Image, UnidentifiedImageError
+    except ImportError:
+        raise InputError(Code.NO_TEXT_LAYER, name, ocr.cannot("Pillow is not installed")) from None
+    try:
+        with Image.open(p) as img:
+            frames = getattr(img, "n_frames", 1)
+            img.load()  # a truncated or corrupt file fails here, not half way through
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
+        raise InputError(Code.DAMAGED, name, "image") from exc
+    why = ocr.missing()
+    if why is not None:
+        raise InputError(Code.NO_TEXT_LAYER, name, ocr.cannot(why))
+    src = Source(name, "image-ocr", None, _sha256(p), warnings, ocr_lines=[], pages=frames)
+    src._blocks = _ocr_blocks(src, _image_ocr_pages(p, name))
+    return src
+
+
+def _image_ocr_pages(p: Path, name: str) -> Iterator:
+    from . import ocr
+
+    reader = ocr.Reader()
+    try:
+        for n, frame in enumerate(ocr.image_pages(p), start=1):
+            dpi = frame.info.get("dpi", (0, 0))[0]
+            yield reader.read(frame, n, dpi=int(dpi) if dpi and dpi > 30 else None)
+    except OSError as exc:
+        raise InputError(Code.DAMAGED, name, "image") from exc
+
+
+def _ocr_blocks(src: Source, pages: Iterator) -> Iterator[tuple[int, str]]:
+    """The text of OCR pages, laid out (pipeline.ocr.layout), as one block; the lines are
+    kept on the source (``ocr_lines``) and the low-confidence ones become warnings. Only
+    lines are kept from page to page, so memory does not grow with the page images."""
+    from . import ocr
+
+    if ocr.on_page is not None:
+        ocr.on_page(0, src.pages)  # a batch gives the file more time, by its pages
+    kept, read = [], 0
+    for page in pages:
+        kept.append(page)
+        if not page.text_layer:
+            read += 1
+            if ocr.on_page is not None:
+                ocr.on_page(read, src.pages)
+    result = ocr.layout(kept)
+    if not result.text.strip():
+        raise InputError(Code.NO_TEXT_LAYER, src.path, "OCR found no text on its pages either")
+    src.ocr_lines = result.lines
+    for ln in result.lines:
+        if ln.confidence is not None and ln.confidence < ocr.LOW_CONFIDENCE \
+                and ln.start is not None:
+            src.warnings.append({
+                "code": "ocr_low_confidence", "span": [ln.start, ln.end],
+                "message": f"{src.path}: page {ln.page}, line at {_box(ln.bbox)} was read with "
+                           f"confidence {ln.confidence:.2f} as {ln.text!r}; check it on the "
+                           "page."})
+    yield 0, result.text
+
+
+def _box(bbox: list[float]) -> str:
+    return "[" + ", ".join(f"{v:.0f}" for v in bbox) + "]"
+
+
+def _ranges(numbers: list[int]) -> str:
+    """1, 2, 3, 5 -> "1-3, 5"."""
+    out: list[str] = []
+    for n in numbers:
+        if out and out[-1].split("-")[-1] == str(n - 1):
+            out[-1] = out[-1].split("-")[0] + f"-{n}"
+        else:
+            out.append(str(n))
+    return ", ".join(out)

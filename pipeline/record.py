@@ -23,8 +23,10 @@ class Model(BaseModel):
 class SourceInfo(Model):
     path: str
     sha256: str
-    encoding: str | None = Field(description="detected encoding; null for docx/pdf")
-    format: Literal["txt", "md", "html", "docx", "pdf"]
+    encoding: str | None = Field(description="detected encoding; null for docx/pdf/images")
+    format: Literal["txt", "md", "html", "docx", "pdf", "pdf-ocr", "image-ocr"] = Field(
+        description="pdf-ocr: a PDF with pages read by OCR (text-layer pages as they are); "
+                    "image-ocr: page images read by OCR")
 
 
 class Warning_(Model):
@@ -120,6 +122,19 @@ class Task(Model):
         description="links that came from outside the task's own words, and from where")
 
 
+class OcrLine(Model):
+    page: int = Field(ge=1, description="1-based page (a TIFF's frame, a PDF's page)")
+    bbox: tuple[float, float, float, float] = Field(
+        description="[x0, y0, x1, y1] from the page's top left: PDF points for a PDF, pixels "
+                    "for an image; the whole page for a PDF page read from its text layer")
+    text: str = Field(description="the line as read")
+    span: Span | None = Field(description=SPAN_DOC + "; null for furniture left out")
+    confidence: float | None = Field(
+        description="OCR confidence 0..1 (mean of its words); null for a text-layer page")
+    furniture: str | None = Field(
+        description="the page-furniture rule that left it out (header, page number)")
+
+
 class Document(Model):
     schema_version: str = SCHEMA_VERSION
     source: SourceInfo
@@ -139,6 +154,11 @@ class Document(Model):
     targets: list[Target]
     tasks: list[Task]
     warnings: list[Warning_]
+    pages: list[int] | None = Field(
+        None, description="pages the document spans, for sources read from pages (OCR)")
+    ocr: list[OcrLine] | None = Field(
+        None, description="the lines read by OCR over the document, in reading order, so "
+                          "that any span finds its page and box; null for text sources")
 
 
 class ErrorSource(Model):

@@ -16,6 +16,8 @@ from pathlib import Path
 DATA = Path(str(resources.files("pipeline") / "data"))
 REQUIRED = {
     "furniture.tsv": ("id", "scope", "pattern", "comment"),
+    "page_furniture.tsv": ("id", "band", "pattern", "comment"),
+    "ocr_fixes.tsv": ("id", "pattern", "replacement", "comment"),
     "genre.tsv": ("id", "kind", "word", "decisive", "comment"),
     "section_kinds.tsv": ("id", "kind", "priority", "pattern", "comment"),
     "kind_cues.tsv": ("id", "kind", "pattern", "comment"),
@@ -37,6 +39,7 @@ CHOICES = {
             "label", "heading_units", "event_date", "table_task", "table_lead", "table_cooperating",
             "table_unit", "table_deadline", "table_number"},
     "scope": {"line", "tail"},
+    "band": {"top", "bottom", "bottom_centre", "any"},
     "kind": {"plan", "report", "problems", "other"},
     "position": {"before", "after", "around", "name"},
     "direction": {"higher", "lower"},
