@@ -103,7 +103,9 @@ def _pattern() -> re.Pattern[str]:
     )
     return re.compile(
         rf"(?<![\d.第每xX_])(?P<pct>百分之)?(?P<n1>{num}|_{{2,}}|[xX]{{1,3}}(?![xX]))"
-        rf"(?:\s*(?P<rng>[-—~至到])\s*(?P<n2>{num}))?"
+        # 6.5%－7%: a range of percentages may write its unit after both figures
+        rf"(?:[%％](?=\s*[-—－~～至到]\s*{num}\s*[%％]))?"
+        rf"(?:\s*(?P<rng>[-—－~～至到])\s*(?P<n2>{num}))?"
         r"(?P<more>余|多)?(?P<mul>万亿|万|亿|千)?(?P<more2>余|多)?"
         rf"\s*(?P<unit>{units})?"
     )
