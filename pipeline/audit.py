@@ -56,6 +56,7 @@ from typing import Any
 
 from .assemble import iter_file
 from .batch import read_records
+from .nlp.targets import INDICATOR_MAX
 from .rules import load
 
 PERCENT_TOLERANCE = 0.3  # percentage points
@@ -380,9 +381,9 @@ def _phrase(text: str, s: int, e: int, indicator: str) -> int:
         lo -= 1
     while lo < s and (text[lo].isspace() or text[lo] in "—-－"):
         lo += 1
-    # the tagger keeps the last 24 characters of a longer indicator, from a word start
-    # (预期目标是… of 我国经济增长预期目标是…): its head is then before the span
-    cut = (text.startswith(indicator, s) and s + len(indicator) - lo > 24
+    # the tagger keeps the end of a longer indicator, from a word start (预期目标是… of
+    # 我国经济增长预期目标是…): its head is then before the span
+    cut = (text.startswith(indicator, s) and s + len(indicator) - lo > INDICATOR_MAX
            and not any(c.isdigit() for c in text[lo:s]))
     if not (cut or len(indicator) >= 24 or BAD_START.match(text[s:e])
             or (s and text[s - 1] == "”") or bare):
