@@ -56,6 +56,7 @@ from typing import Any
 
 from .assemble import iter_file
 from .batch import read_records
+from .nlp.targets import INDICATOR_MAX
 from .rules import load
 
 PERCENT_TOLERANCE = 0.3  # percentage points
@@ -374,15 +375,19 @@ def _phrase(text: str, s: int, e: int, indicator: str) -> int:
     or a dangling 的/时期 widens it back to the clause start; the tagger's own start
     otherwise."""
     bare = BARE.match(text[s:e])  # 15% of 分别下降23%、15%、18%; 在70%左右
-    if not (len(indicator) >= 24 or BAD_START.match(text[s:e]) or (s and text[s - 1] == "”")
-            or bare):
-        return s
     lo = s
     stops = HARD_BOUNDARY.replace("、", "") if bare else HARD_BOUNDARY
     while lo > 0 and s - lo < 40 and text[lo - 1] not in stops:
         lo -= 1
     while lo < s and (text[lo].isspace() or text[lo] in "—-－"):
         lo += 1
+    # the tagger keeps the end of a longer indicator, from a word start (预期目标是… of
+    # 我国经济增长预期目标是…): its head is then before the span
+    cut = (text.startswith(indicator, s) and s + len(indicator) - lo > INDICATOR_MAX
+           and not any(c.isdigit() for c in text[lo:s]))
+    if not (cut or len(indicator) >= 24 or BAD_START.match(text[s:e])
+            or (s and text[s - 1] == "”") or bare):
+        return s
     return lo
 
 

@@ -37,6 +37,8 @@ LEAD_TOKENS = frozenset(
     "计划 拟".split()
 )
 ENUMERATOR = re.compile(r"^[一二三四五六七八九十]是")
+# the longest indicator kept whole; a longer one keeps its end, from a word start
+INDICATOR_MAX = 32
 PER_PERIOD = re.compile(r"每|各")
 COUNT_CUE = re.compile(r"不少于|至少|达到|以上|共|累计|新增|增加|完成|每|选送|选派|招聘|引进")
 COUNT_UNITS = frozenset("次 期 场 轮 回 遍 篇 人次".split())
@@ -103,7 +105,9 @@ def _pattern() -> re.Pattern[str]:
     )
     return re.compile(
         rf"(?<![\d.第每xX_])(?P<pct>百分之)?(?P<n1>{num}|_{{2,}}|[xX]{{1,3}}(?![xX]))"
-        rf"(?:\s*(?P<rng>[-—~至到])\s*(?P<n2>{num}))?"
+        # 6.5%－7%: a range of percentages may write its unit after both figures
+        rf"(?:[%％](?=\s*[-—－~～至到]\s*{num}\s*[%％]))?"
+        rf"(?:\s*(?P<rng>[-—－~～至到])\s*(?P<n2>{num}))?"
         r"(?P<more>余|多)?(?P<mul>万亿|万|亿|千)?(?P<more2>余|多)?"
         rf"\s*(?P<unit>{units})?"
     )
@@ -374,8 +378,8 @@ def _indicator(
         ):
             # 7%左右的速度: the 的 stays in the span, the indicator is the noun
             indicator, end = after.removeprefix("的") or after, end + len(after)
-    if len(indicator) > 24:
-        start = _word_start(text, cue_at - 24, cue_at)
+    if len(indicator) > INDICATOR_MAX:
+        start = _word_start(text, cue_at - INDICATOR_MAX, cue_at)
         indicator = text[start:cue_at]
     if len(indicator) > 2 and indicator[-1] in "由从":
         indicator = indicator[:-1]  # 补助标准由80元: 由 opens the baseline
