@@ -75,6 +75,9 @@ LEVELS = ADMIN | set("院科校局处党团")
 # short forms that stand for a full name given earlier in the document (领导小组, 办公室)
 SHORT_FORMS = ("领导小组办公室", "领导小组", "工作领导小组", "工作小组", "小组", "工作组", "办公室",
                "委员会", "指挥部", "重点医院")
+# the last words of a body's full name that may stand for it later (志愿者协会 after
+# 首都医科大学宣武医院志愿者协会): a short form of four or more characters ending so
+NAMED_BODIES = ("协会", "学会", "分会", "中心", "委员会", "办公室", "部", "处", "科", "室", "队")
 QUOTED = re.compile(r"《[^《》\n]{0,80}》")
 ENUMERATOR = re.compile(r"^(?:[一二三四五六七八九十]是|首先|其次|再次|最后|同时|另外|此外)$")
 FUNCTION_CHARS = set("由报按需经至到和与及是把对向在从为以请将让使给被就并了的不")
@@ -279,6 +282,7 @@ def _full_names(units: list[UnitItem], text: str) -> None:
     A leading group named by its short form is the plan's own, so it leads rather than being
     an authority over the plan."""
     full: dict[str, str] = {}
+    seen: list[str] = []
     last_group = ""
     for u in units:
         body = _canonical(text[u.start : u.end])
@@ -288,6 +292,8 @@ def _full_names(units: list[UnitItem], text: str) -> None:
             u.name = full.get(body, u.name)
             if body.endswith(COMMITTEES) and u.role == "authority":
                 u.role, u.rule = "lead", "own_group"
+        elif (longer := _longer_name(body, seen)) is not None:
+            u.name = longer
         else:
             for short in SHORT_FORMS:
                 if body.endswith(short) and body != short:
@@ -298,6 +304,18 @@ def _full_names(units: list[UnitItem], text: str) -> None:
                 full[alias.group(1)] = u.name
         if u.name.endswith(COMMITTEES):
             last_group = u.name
+        if not u.split:
+            seen.append(u.name)
+
+
+def _longer_name(body: str, seen: list[str]) -> str | None:
+    """The full name given earlier that ``body`` is the last words of (志愿者协会 after
+    首都医科大学宣武医院志愿者协会), for a named body of four or more characters; a
+    distributive (各科室) or a whole-area name (全县医疗机构) stands for no one body."""
+    if len(body) < 4 or not body.endswith(NAMED_BODIES) or body[0] in "各全本每":
+        return None
+    return next((n for n in reversed(seen) if n.endswith(body) and n != body
+                 and n[0] not in "各全本每"), None)
 
 
 def given_work(unit: UnitItem) -> bool:
