@@ -577,8 +577,9 @@ def _link(drafts: list[Draft], text: str, ctx: Any, by_id: dict[str, Any],
                 d.units = own + given  # a lead-in's office keeps the items it names others in
             elif _carries(d, previous, text, units):
                 assert previous is not None
+                subjects = _subjects(previous, text, units)
                 d.units = [(uid, role, "previous_sentence") for uid, role, _ in previous.units
-                           if role in ("lead", "responsible")]
+                           if role in ("lead", "responsible") and uid in subjects]
         if d.deadline is not None and d.deadline[0].startswith("@"):
             c0, c1 = (int(x) for x in d.deadline[0][1:].split(":"))
             best = _best_date(dates, c0, c1)
@@ -616,6 +617,7 @@ def _lead_scopes(lead_ins: list[LeadIn]) -> dict[str | None, tuple[list[int], li
     return hit[1]
 
 
+CLAUSE_END = ",，;；:：。"
 SUBJECTLESS = re.compile(r"""^(?:并|同时|还|要|须|需|应|及时|认真|切实|积极|定期|每|对
                                 |另一方面|此外|另外|上半年|下半年|年内|年底)""", re.VERBOSE)
 
@@ -628,9 +630,15 @@ def _carries(d: Draft, previous: Draft | None, text: str, units: list[dict[str, 
         return False
     if previous.section != d.section or not previous.units:
         return False
-    first = previous.units[0][0]
-    opens = any(u["id"] == first for u in _inside(units, previous.start, previous.start + 1))
-    return opens and bool(SUBJECTLESS.match(text[d.start:d.end]))
+    return bool(_subjects(previous, text, units)) and bool(SUBJECTLESS.match(text[d.start:d.end]))
+
+
+def _subjects(d: Draft, text: str, units: list[dict[str, Any]]) -> set[str]:
+    """The ids of ``d``'s own units that open a clause of it (its subject: 各重点医院 in
+    ``按照…反馈,各重点医院要全面梳理``), the sentence's start included."""
+    own = {uid for uid, _, src in d.units if src is None}
+    return {u["id"] for u in _inside(units, d.start, d.end)
+            if u["id"] in own and (u["start"] == d.start or text[u["start"] - 1] in CLAUSE_END)}
 
 
 def _given_units(d: Draft, text: str, by_id: dict[str, Any], units: list[dict[str, Any]],
