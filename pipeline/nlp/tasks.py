@@ -13,7 +13,8 @@ What one task is (../shared/EXTRACTION.md, "Tasks"; the cue words are rows of
 - a **row** of a task-division table (tab- or space-aligned cells under a header such as
   ``任务 | 责任科室 | 完成时间``): one task per row.
 - an item or sentence whose pieces (split at ``。`` and ``；``) each bring their **own unit or
-  own date** gives one task per action (a piece with neither joins the one before).
+  own date** gives one task per action (a piece with neither joins the one before; a partner,
+  ``与X合作``, ``X配合``, joins an action rather than owning one).
 - numbered items **run together** in one paragraph (``1、…;2、…``, ``…差错。三加强…`` with the
   marker's punctuation lost) are one task each; a paragraph that is an item whose marker
   was lost (``二是比…`` over paragraphs, ``提升管理水平。强化…``) is one task.
@@ -73,6 +74,8 @@ LOST_MARKER = re.compile(r"""
 CELLS = re.compile(r"\t+|[ 　]{2,}")
 SPLIT_ACTIONS = True  # one task per piece when pieces bring their own unit or date
 SPLIT_EVERY = False  # after a split every piece is a task (else unowned pieces join the one before)
+# the units that make a piece its own action (a partner, cooperating, joins one)
+SPLIT_ROLES = ("lead", "responsible", "supervising", "other")
 SPLIT_DATES = ("deadline", "recurrence")  # the dates that make a piece its own action
 REPORTED_SECTIONS = 2  # this many top-level sections telling what was done: a report
 
@@ -461,8 +464,8 @@ def _split(text: str, d: Draft, units: list[dict[str, Any]],
         if not m.group().strip(TRAIL):
             continue
         a, b = m.span()
-        owns = bool(_work_units(units, a, b)) or any(x["type"] in SPLIT_DATES
-                                                     for x in _inside(dates, a, b))
+        owns = (any(u["role"] in SPLIT_ROLES for u in _work_units(units, a, b))
+                or any(x["type"] in SPLIT_DATES for x in _inside(dates, a, b)))
         pieces.append((a, b, owns))
     if sum(owns for _, _, owns in pieces) < 2:
         return [d]
