@@ -114,6 +114,8 @@ OPENERS = re.compile(r"(?:各|由|请|凡|每个|每位|每名|其中|[一二三
 STATISTIC = re.compile(r"率|%|同比|环比")
 # a lead-in that sets up the bodies listed after its colon (下设:甲组、乙组)
 SET_UP_LIST = re.compile(r"(?:下设|成立了?|组建了?|设立了?)\s*[::]\s*$")
+# Latin letters directly before a name are part of it (B超室, CT室)
+LATIN_PREFIX = re.compile(r"(?<![A-Za-z0-9_.])[A-Za-z]{1,4}$")
 # a service number directly before a name (120急救指挥中心); a count (3家) is no part of it
 HOTLINE = re.compile(r"(?<![\d.])\d{3,5}$")
 # rules that name the one made to act (由X, 配合X, 组织X): X's own verb, where stated, wins
@@ -383,6 +385,9 @@ def candidates(
         lead = PLACEHOLDER.search(text, max(0, s - 12), s)
         if lead and lead.end() == s:
             s = lead.start()  # __市卫生计生委, xxxx区卫生局, 县(区)卫生计生部门: part of the name
+        latin = LATIN_PREFIX.search(text, max(0, s - 5), s)
+        if latin and latin.end() == s:
+            s = latin.start()  # B超室, CT室, DR室: the letters name the room
         number = HOTLINE.search(text, max(0, s - 8), s)
         if number and number.end() == s:
             s = number.start()  # 120急救指挥中心, 12345热线办公室: a service number names it
