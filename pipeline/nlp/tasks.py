@@ -573,7 +573,7 @@ def _link(drafts: list[Draft], text: str, ctx: Any, by_id: dict[str, Any],
     date_type = {x["id"]: x["type"] for x in dates}
     previous: Draft | None = None
     for d in sorted(drafts, key=lambda d: d.start):
-        own = [(u["id"], u["role"], None) for u in _work_units(units, d.start, d.end)]
+        own = [(u["id"], u["role"], None) for u in _doers(text, _work_units(units, d.start, d.end))]
         if d.kind != "row":
             given = d.units or _given_units(d, text, by_id, units, lead_ins)
             if own or given:
@@ -621,8 +621,31 @@ def _lead_scopes(lead_ins: list[LeadIn]) -> dict[str | None, tuple[list[int], li
 
 
 CLAUSE_END = ",，;；:：。"
+COORD_GAP = re.compile(r"\s*(?:、|和|及|与|以及)\s*")
 SUBJECTLESS = re.compile(r"""^(?:并|同时|还|要|须|需|应|及时|认真|切实|积极|定期|每|对
                                 |另一方面|此外|另外|上半年|下半年|年内|年底)""", re.VERBOSE)
+
+
+def _doers(text: str, found: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The units of a task that do its work: a body it sets up (``院团委…成立志愿者协会,下设
+    志愿服务队``, a list after the verb too) is what is done when a unit that is not set up
+    comes before it; a task of only bodies set up keeps them."""
+    out: list[dict[str, Any]] = []
+    doer = False  # a unit not set up came first
+    set_up = False
+    last = -1
+    for u in found:
+        before = text[max(0, u["start"] - 6):u["start"]]
+        if cue("set_up", before):
+            set_up = True
+        elif not (set_up and last >= 0 and COORD_GAP.fullmatch(text[last:u["start"]])):
+            set_up = False
+        last = u["end"]
+        if set_up and doer:
+            continue
+        doer = doer or not set_up
+        out.append(u)
+    return out
 
 
 def _carries(d: Draft, previous: Draft | None, text: str, units: list[dict[str, Any]]
