@@ -86,7 +86,7 @@ TASK_FORCES = (*COMMITTEES, "小组", "组")  # names that may hold verbs (环�
 OFFICES = (*COMMITTEES, "办公室", "办")
 HARD_STOPS = {"成立", "设立", "下设", "组建", "建立", "健全", "调整", "充实", "召开", "由", "在"}
 # verbs a task force is named for (环境卫生督查小组), though they end other names
-TASK_VERBS = {"督查", "督导", "督促", "协调", "推进", "深化", "争创", "规范", "推动"}
+TASK_VERBS = {"督查", "督导", "督促", "协调", "推进", "深化", "争创", "规范", "推动", "考核"}
 # 具体负责落实领导小组决策: a duty verb before a short form ends it (no committee is named so)
 DUTIES = {"负责", "具体", "落实", "牵头", "配合", "协助", "会同", "督促", "要", "须", "应"}
 # 洪卫办字〔20xx〕3号: the issuer of a document number, not a unit at work
