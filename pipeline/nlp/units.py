@@ -312,14 +312,17 @@ def _full_names(units: list[UnitItem], text: str) -> None:
 
 def _longer_name(body: str, seen: list[str]) -> str | None:
     """The full name given earlier that ``body`` is the last words of (志愿者协会 after
-    首都医科大学宣武医院志愿者协会), for a named body of four or more characters, or
+    首都医科大学宣武医院志愿者协会), for a named body of four or more characters or a post
+    (宣传员 after 健康教育宣传员), or
     for a bureau named by its level (县局 after __县卫健局); a
     distributive (各科室) or a whole-area name (全县医疗机构) stands for no one body."""
     if len(body) == 2 and body[0] in ADMIN and body[1] == "局":
         # 县局 after __县卫健局: a bureau named by its level (县委, 市委 are other bodies)
         return next((n for n in reversed(seen) if len(n) > 2 and n.endswith("局")
                      and body[0] in n[:-1]), None)
-    if len(body) < 4 or not body.endswith(NAMED_BODIES) or body[0] in "各全本每":
+    post = len(body) >= 3 and body.endswith(POSTS)  # 宣传员 after 健康教育宣传员
+    if (len(body) < 4 and not post) or not body.endswith(NAMED_BODIES + POSTS) or (
+            body[0] in "各全本每"):
         return None
     return next((n for n in reversed(seen) if n.endswith(body) and n != body
                  and n[0] not in "各全本每"), None)
