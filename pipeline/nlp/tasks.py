@@ -576,6 +576,8 @@ def _link(drafts: list[Draft], text: str, ctx: Any, by_id: dict[str, Any],
         own = [(u["id"], u["role"], None) for u in _doers(text, _work_units(units, d.start, d.end))]
         if d.kind != "row":
             given = d.units or _given_units(d, text, by_id, units, lead_ins)
+            if not given:
+                given = _opener(d, text, units)
             if own or given:
                 d.units = own + given  # a lead-in's office keeps the items it names others in
             elif _carries(d, previous, text, units):
@@ -621,6 +623,7 @@ def _lead_scopes(lead_ins: list[LeadIn]) -> dict[str | None, tuple[list[int], li
 
 
 CLAUSE_END = ",，;；:：。"
+ENUMERATED = re.compile(r"\s*[一二三四五六七八九十]{1,2}是")
 COORD_GAP = re.compile(r"\s*(?:、|和|及|与|以及)\s*")
 SUBJECTLESS = re.compile(r"""^(?:并|同时|还|要|须|需|应|及时|认真|切实|积极|定期|每|对
                                 |另一方面|此外|另外|上半年|下半年|年内|年底)""", re.VERBOSE)
@@ -646,6 +649,20 @@ def _doers(text: str, found: list[dict[str, Any]]) -> list[dict[str, Any]]:
         doer = doer or not set_up
         out.append(u)
     return out
+
+
+def _opener(d: Draft, text: str, units: list[dict[str, Any]]
+            ) -> list[tuple[str, str, str | None]]:
+    """For ``一是…``, ``二是…`` in a paragraph whose first sentence opens with its unit
+    (``院团委要始终坚持…。一是建立…``), that unit: the enumerated actions are its work."""
+    if d.kind != "sentence" or d.paragraph < 0 or not ENUMERATED.match(text, d.start):
+        return []
+    first = SENTENCE.match(text, d.paragraph)
+    if first is None or first.end() > d.start:
+        return []
+    return [(u["id"], u["role"], "previous_sentence")
+            for u in _inside(units, d.paragraph, d.paragraph + 2)
+            if u["role"] in ("lead", "responsible")]
 
 
 def _carries(d: Draft, previous: Draft | None, text: str, units: list[dict[str, Any]]
