@@ -31,8 +31,10 @@ Links, each task's own first, else from outside (``inherited`` names where from)
   (``heading``), a lead-in such as ``办公室主要职责:`` or any lead-in ending in a colon whose
   clause opens with a unit, or a closing sentence such as ``以上工作由院办负责``
   (``lead_in``; a lead-in's or heading's units join the task's own), or, for a sentence that
-  opens with no subject, the units of the sentence before that opens with its unit, in the
-  same paragraph (``previous_sentence``).
+  opens with no subject, the units that open a clause of the sentence before, in the same
+  section (``previous_sentence``), and for ``一是…``/``二是…`` the unit that opens their
+  paragraph (``previous_sentence`` too). A body the task sets up (``院团委…成立志愿者协会``)
+  is what is done, not who does it, when a unit comes before it.
 - ``deadline``: the task's own date that says by when or how often (the first in the text
   that is not a duration; on a phase's own line a one-clause
   rhythm gives way to the phase's period); else its phase's period (``phase``); else a date
