@@ -22,7 +22,8 @@ tasks``) are scored per page:
   at most, and the others count as missed.
 - on matched pairs only: **unit-link P/R/F1** over the units of each task, compared by
   canonical name (a leading self-reference 我院/医院/全院/院 is dropped on both sides, so
-  ``医院各科室`` is ``各科室``); **deadline accuracy**, the share of pairs whose deadline values
+  ``医院各科室`` is ``各科室``; a list tagged as one span counts as its ``split`` parts, as
+  EXTRACTION.md defines them); **deadline accuracy**, the share of pairs whose deadline values
   are equal (both none counts as equal), and **deadline recall**, the share of pairs with a
   gold deadline whose predicted value equals it; **target-link P/R/F1** over the targets
   written in each task, paired one-to-one by overlapping spans.
@@ -260,6 +261,12 @@ def _unit_key(name: str) -> str:
     return SELF_PREFIX.sub("", name.replace("（", "(").replace("）", ")").replace(" ", ""))
 
 
+def _names(unit: dict[str, Any]) -> list[str]:
+    """The canonical names a unit stands for: the parts of a list tagged as one span
+    (党、团、工会和妇女组织 → 党组织, 团组织, 工会, 妇女组织), else its name."""
+    return unit.get("split") or [unit["name"]]
+
+
 def pair_tasks(gold: list[dict[str, Any]], pred: list[dict[str, Any]]
                ) -> list[tuple[int, int]]:
     """One-to-one ``(gold index, pred index)`` pairs of tasks overlapping by at least half
@@ -297,7 +304,7 @@ def score_tasks(gold: dict[str, Any], records: list[dict[str, Any]], *,
             deadline = dates.get(k.get("deadline") or "")
             p_tasks.append({
                 "text": k["text"], "span": k["span"],
-                "units": {_unit_key(units[u]["name"]) for u in k["responsible"]},
+                "units": {_unit_key(n) for u in k["responsible"] for n in _names(units[u])},
                 "deadline": deadline["value"] if deadline else None,
                 "targets": [targets[x] for x in k["targets"]],
             })

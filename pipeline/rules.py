@@ -37,7 +37,7 @@ REQUIRED = {
 CHOICES = {
     "use": {"action", "skip_section", "goal_section", "skip_sentence", "closing", "lead_in",
             "label", "heading_units", "event_date", "table_task", "table_lead", "table_cooperating",
-            "table_unit", "table_deadline", "table_number"},
+            "table_unit", "table_deadline", "table_number", "set_up"},
     "scope": {"line", "tail"},
     "band": {"top", "bottom", "bottom_centre", "any"},
     "kind": {"plan", "report", "problems", "other"},

@@ -13,7 +13,8 @@ What one task is (../shared/EXTRACTION.md, "Tasks"; the cue words are rows of
 - a **row** of a task-division table (tab- or space-aligned cells under a header such as
   ``任务 | 责任科室 | 完成时间``): one task per row.
 - an item or sentence whose pieces (split at ``。`` and ``；``) each bring their **own unit or
-  own date** gives one task per action (a piece with neither joins the one before).
+  own date** gives one task per action (a piece with neither joins the one before; a partner,
+  ``与X合作``, ``X配合``, joins an action rather than owning one).
 - numbered items **run together** in one paragraph (``1、…;2、…``, ``…差错。三加强…`` with the
   marker's punctuation lost) are one task each; a paragraph that is an item whose marker
   was lost (``二是比…`` over paragraphs, ``提升管理水平。强化…``) is one task.
@@ -30,8 +31,10 @@ Links, each task's own first, else from outside (``inherited`` names where from)
   (``heading``), a lead-in such as ``办公室主要职责:`` or any lead-in ending in a colon whose
   clause opens with a unit, or a closing sentence such as ``以上工作由院办负责``
   (``lead_in``; a lead-in's or heading's units join the task's own), or, for a sentence that
-  opens with no subject, the units of the sentence before that opens with its unit, in the
-  same paragraph (``previous_sentence``).
+  opens with no subject, the units that open a clause of the sentence before, in the same
+  section (``previous_sentence``), and for ``一是…``/``二是…`` the unit that opens their
+  paragraph (``previous_sentence`` too). A body the task sets up (``院团委…成立志愿者协会``)
+  is what is done, not who does it, when a unit comes before it.
 - ``deadline``: the task's own date that says by when or how often (the first in the text
   that is not a duration; on a phase's own line a one-clause
   rhythm gives way to the phase's period); else its phase's period (``phase``); else a date
@@ -73,6 +76,8 @@ LOST_MARKER = re.compile(r"""
 CELLS = re.compile(r"\t+|[ 　]{2,}")
 SPLIT_ACTIONS = True  # one task per piece when pieces bring their own unit or date
 SPLIT_EVERY = False  # after a split every piece is a task (else unowned pieces join the one before)
+# the units that make a piece its own action (a partner, cooperating, joins one)
+SPLIT_ROLES = ("lead", "responsible", "supervising", "other")
 SPLIT_DATES = ("deadline", "recurrence")  # the dates that make a piece its own action
 REPORTED_SECTIONS = 2  # this many top-level sections telling what was done: a report
 
@@ -461,8 +466,8 @@ def _split(text: str, d: Draft, units: list[dict[str, Any]],
         if not m.group().strip(TRAIL):
             continue
         a, b = m.span()
-        owns = bool(_work_units(units, a, b)) or any(x["type"] in SPLIT_DATES
-                                                     for x in _inside(dates, a, b))
+        owns = (any(u["role"] in SPLIT_ROLES for u in _work_units(units, a, b))
+                or any(x["type"] in SPLIT_DATES for x in _inside(dates, a, b)))
         pieces.append((a, b, owns))
     if sum(owns for _, _, owns in pieces) < 2:
         return [d]
@@ -570,15 +575,18 @@ def _link(drafts: list[Draft], text: str, ctx: Any, by_id: dict[str, Any],
     date_type = {x["id"]: x["type"] for x in dates}
     previous: Draft | None = None
     for d in sorted(drafts, key=lambda d: d.start):
-        own = [(u["id"], u["role"], None) for u in _work_units(units, d.start, d.end)]
+        own = [(u["id"], u["role"], None) for u in _doers(text, _work_units(units, d.start, d.end))]
         if d.kind != "row":
             given = d.units or _given_units(d, text, by_id, units, lead_ins)
+            if not given:
+                given = _opener(d, text, units)
             if own or given:
                 d.units = own + given  # a lead-in's office keeps the items it names others in
             elif _carries(d, previous, text, units):
                 assert previous is not None
+                subjects = _subjects(previous, text, units)
                 d.units = [(uid, role, "previous_sentence") for uid, role, _ in previous.units
-                           if role in ("lead", "responsible")]
+                           if role in ("lead", "responsible") and uid in subjects]
         if d.deadline is not None and d.deadline[0].startswith("@"):
             c0, c1 = (int(x) for x in d.deadline[0][1:].split(":"))
             best = _best_date(dates, c0, c1)
@@ -616,8 +624,47 @@ def _lead_scopes(lead_ins: list[LeadIn]) -> dict[str | None, tuple[list[int], li
     return hit[1]
 
 
+CLAUSE_END = ",，;；:：。"
+ENUMERATED = re.compile(r"\s*[一二三四五六七八九十]{1,2}是")
+COORD_GAP = re.compile(r"\s*(?:、|和|及|与|以及)\s*")
 SUBJECTLESS = re.compile(r"""^(?:并|同时|还|要|须|需|应|及时|认真|切实|积极|定期|每|对
                                 |另一方面|此外|另外|上半年|下半年|年内|年底)""", re.VERBOSE)
+
+
+def _doers(text: str, found: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The units of a task that do its work: a body it sets up (``院团委…成立志愿者协会,下设
+    志愿服务队``, a list after the verb too) is what is done when a unit that is not set up
+    comes before it; a task of only bodies set up keeps them."""
+    out: list[dict[str, Any]] = []
+    doer = False  # a unit not set up came first
+    set_up = False
+    last = -1
+    for u in found:
+        before = text[max(0, u["start"] - 6):u["start"]]
+        if cue("set_up", before):
+            set_up = True
+        elif not (set_up and last >= 0 and COORD_GAP.fullmatch(text[last:u["start"]])):
+            set_up = False
+        last = u["end"]
+        if set_up and doer:
+            continue
+        doer = doer or not set_up
+        out.append(u)
+    return out
+
+
+def _opener(d: Draft, text: str, units: list[dict[str, Any]]
+            ) -> list[tuple[str, str, str | None]]:
+    """For ``一是…``, ``二是…`` in a paragraph whose first sentence opens with its unit
+    (``院团委要始终坚持…。一是建立…``), that unit: the enumerated actions are its work."""
+    if d.kind != "sentence" or d.paragraph < 0 or not ENUMERATED.match(text, d.start):
+        return []
+    first = SENTENCE.match(text, d.paragraph)
+    if first is None or first.end() > d.start:
+        return []
+    return [(u["id"], u["role"], "previous_sentence")
+            for u in _inside(units, d.paragraph, d.paragraph + 2)
+            if u["role"] in ("lead", "responsible")]
 
 
 def _carries(d: Draft, previous: Draft | None, text: str, units: list[dict[str, Any]]
@@ -628,9 +675,15 @@ def _carries(d: Draft, previous: Draft | None, text: str, units: list[dict[str, 
         return False
     if previous.section != d.section or not previous.units:
         return False
-    first = previous.units[0][0]
-    opens = any(u["id"] == first for u in _inside(units, previous.start, previous.start + 1))
-    return opens and bool(SUBJECTLESS.match(text[d.start:d.end]))
+    return bool(_subjects(previous, text, units)) and bool(SUBJECTLESS.match(text[d.start:d.end]))
+
+
+def _subjects(d: Draft, text: str, units: list[dict[str, Any]]) -> set[str]:
+    """The ids of ``d``'s own units that open a clause of it (its subject: 各重点医院 in
+    ``按照…反馈,各重点医院要全面梳理``), the sentence's start included."""
+    own = {uid for uid, _, src in d.units if src is None}
+    return {u["id"] for u in _inside(units, d.start, d.end)
+            if u["id"] in own and (u["start"] == d.start or text[u["start"] - 1] in CLAUSE_END)}
 
 
 def _given_units(d: Draft, text: str, by_id: dict[str, Any], units: list[dict[str, Any]],

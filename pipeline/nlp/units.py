@@ -75,6 +75,9 @@ LEVELS = ADMIN | set("院科校局处党团")
 # short forms that stand for a full name given earlier in the document (领导小组, 办公室)
 SHORT_FORMS = ("领导小组办公室", "领导小组", "工作领导小组", "工作小组", "小组", "工作组", "办公室",
                "委员会", "指挥部", "重点医院")
+# the last words of a body's full name that may stand for it later (志愿者协会 after
+# 首都医科大学宣武医院志愿者协会): a short form of four or more characters ending so
+NAMED_BODIES = ("协会", "学会", "分会", "中心", "委员会", "办公室", "部", "处", "科", "室", "队")
 QUOTED = re.compile(r"《[^《》\n]{0,80}》")
 ENUMERATOR = re.compile(r"^(?:[一二三四五六七八九十]是|首先|其次|再次|最后|同时|另外|此外)$")
 FUNCTION_CHARS = set("由报按需经至到和与及是把对向在从为以请将让使给被就并了的不")
@@ -83,7 +86,7 @@ TASK_FORCES = (*COMMITTEES, "小组", "组")  # names that may hold verbs (环�
 OFFICES = (*COMMITTEES, "办公室", "办")
 HARD_STOPS = {"成立", "设立", "下设", "组建", "建立", "健全", "调整", "充实", "召开", "由", "在"}
 # verbs a task force is named for (环境卫生督查小组), though they end other names
-TASK_VERBS = {"督查", "督导", "督促", "协调", "推进", "深化", "争创", "规范", "推动"}
+TASK_VERBS = {"督查", "督导", "督促", "协调", "推进", "深化", "争创", "规范", "推动", "考核"}
 # 具体负责落实领导小组决策: a duty verb before a short form ends it (no committee is named so)
 DUTIES = {"负责", "具体", "落实", "牵头", "配合", "协助", "会同", "督促", "要", "须", "应"}
 # 洪卫办字〔20xx〕3号: the issuer of a document number, not a unit at work
@@ -111,6 +114,8 @@ OPENERS = re.compile(r"(?:各|由|请|凡|每个|每位|每名|其中|[一二三
 STATISTIC = re.compile(r"率|%|同比|环比")
 # a lead-in that sets up the bodies listed after its colon (下设:甲组、乙组)
 SET_UP_LIST = re.compile(r"(?:下设|成立了?|组建了?|设立了?)\s*[::]\s*$")
+# Latin letters directly before a name are part of it (B超室, CT室)
+LATIN_PREFIX = re.compile(r"(?<![A-Za-z0-9_.])[A-Za-z]{1,4}$")
 # a service number directly before a name (120急救指挥中心); a count (3家) is no part of it
 HOTLINE = re.compile(r"(?<![\d.])\d{3,5}$")
 # rules that name the one made to act (由X, 配合X, 组织X): X's own verb, where stated, wins
@@ -279,6 +284,7 @@ def _full_names(units: list[UnitItem], text: str) -> None:
     A leading group named by its short form is the plan's own, so it leads rather than being
     an authority over the plan."""
     full: dict[str, str] = {}
+    seen: list[str] = []
     last_group = ""
     for u in units:
         body = _canonical(text[u.start : u.end])
@@ -288,6 +294,8 @@ def _full_names(units: list[UnitItem], text: str) -> None:
             u.name = full.get(body, u.name)
             if body.endswith(COMMITTEES) and u.role == "authority":
                 u.role, u.rule = "lead", "own_group"
+        elif (longer := _longer_name(body, seen)) is not None:
+            u.name = longer
         else:
             for short in SHORT_FORMS:
                 if body.endswith(short) and body != short:
@@ -298,6 +306,26 @@ def _full_names(units: list[UnitItem], text: str) -> None:
                 full[alias.group(1)] = u.name
         if u.name.endswith(COMMITTEES):
             last_group = u.name
+        if not u.split:
+            seen.append(u.name)
+
+
+def _longer_name(body: str, seen: list[str]) -> str | None:
+    """The full name given earlier that ``body`` is the last words of (志愿者协会 after
+    首都医科大学宣武医院志愿者协会), for a named body of four or more characters or a post
+    (宣传员 after 健康教育宣传员), or
+    for a bureau named by its level (县局 after __县卫健局); a
+    distributive (各科室) or a whole-area name (全县医疗机构) stands for no one body."""
+    if len(body) == 2 and body[0] in ADMIN and body[1] == "局":
+        # 县局 after __县卫健局: a bureau named by its level (县委, 市委 are other bodies)
+        return next((n for n in reversed(seen) if len(n) > 2 and n.endswith("局")
+                     and body[0] in n[:-1]), None)
+    post = len(body) >= 3 and body.endswith(POSTS)  # 宣传员 after 健康教育宣传员
+    if (len(body) < 4 and not post) or not body.endswith(NAMED_BODIES + POSTS) or (
+            body[0] in "各全本每"):
+        return None
+    return next((n for n in reversed(seen) if n.endswith(body) and n != body
+                 and n[0] not in "各全本每"), None)
 
 
 def given_work(unit: UnitItem) -> bool:
@@ -365,6 +393,9 @@ def candidates(
         lead = PLACEHOLDER.search(text, max(0, s - 12), s)
         if lead and lead.end() == s:
             s = lead.start()  # __市卫生计生委, xxxx区卫生局, 县(区)卫生计生部门: part of the name
+        latin = LATIN_PREFIX.search(text, max(0, s - 5), s)
+        if latin and latin.end() == s:
+            s = latin.start()  # B超室, CT室, DR室: the letters name the room
         number = HOTLINE.search(text, max(0, s - 8), s)
         if number and number.end() == s:
             s = number.start()  # 120急救指挥中心, 12345热线办公室: a service number names it
