@@ -152,8 +152,7 @@ def connect(path: str | Path, *, read_only: bool = False) -> sqlite3.Connection:
         # autocommit: each file's transaction is begun and ended by `build`
         con = sqlite3.connect(path, timeout=BUSY_SECONDS, isolation_level=None)
         try:
-            con.execute("BEGIN IMMEDIATE")
-            con.executescript(SCHEMA)  # commits
+            con.executescript(SCHEMA)
         except sqlite3.DatabaseError as exc:
             con.close()
             raise NotADatabase(f"{path}: not a jihua database ({exc}).") from exc

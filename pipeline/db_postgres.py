@@ -5,11 +5,11 @@ Needs the ``postgres`` extra (psycopg 3 and its pool); imported only for a URL.
 
 Full text, stock PostgreSQL 15 and no extension: ``fulltext`` holds each document's title
 and simplified text as the SQLite index sees them (letters and digits, lower case: see
-:func:`pipeline.db.indexed`), with a GIN index over the set of its characters and character
-bigrams (:data:`GRAMS`). A query word of one character needs that character; a longer word
-needs each of its bigrams; the rows the index gives are then checked for the word itself
-with ``strpos``, so a hit holds the exact phrase, as in SQLite, whatever the length (1 to 8
-characters and more).
+:func:`pipeline.db.indexed`) and the set of its characters and character bigrams
+(``grams``, computed by the loader, under a GIN index). A query word of one character
+needs that character; a longer word needs each of its bigrams; the rows the index gives are
+then checked for the word itself with ``strpos``, so a hit holds the exact phrase, as in
+SQLite, whatever the length (1 to 8 characters and more).
 
 Score: BM25 (k1 = 1.2, b = 0.75) summed over the query's words, with the term frequency the
 number of times the word occurs in the title and text, the document length its number of
@@ -37,12 +37,6 @@ from typing import Any
 from . import db
 
 EXTRA = "PostgreSQL databases need the postgres extra: pip install 'jihua[postgres]'."
-GRAMS = """
-CREATE FUNCTION jihua_grams(t text) RETURNS text[] LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
-AS $$ SELECT coalesce(array_agg(DISTINCT g), '{}') FROM (
-  SELECT substr(t, i, 1) AS g FROM generate_series(1, length(t)) AS i
-  UNION ALL SELECT substr(t, i, 2) FROM generate_series(1, length(t) - 1) AS i) AS s $$
-"""
 SCHEMA = [
     "CREATE TABLE files (path TEXT PRIMARY KEY, sha256 TEXT NOT NULL)",
     """CREATE TABLE documents (
@@ -64,16 +58,15 @@ SCHEMA = [
     responsible TEXT, dates TEXT, targets TEXT, span_start INTEGER, span_end INTEGER)""",
     """CREATE TABLE fulltext (
     rowid BIGINT PRIMARY KEY REFERENCES documents(rowid) ON DELETE CASCADE,
-    title TEXT NOT NULL, body TEXT NOT NULL, length INTEGER NOT NULL)""",
-    GRAMS,
-    "CREATE INDEX fulltext_grams ON fulltext USING gin (jihua_grams(title || ' ' || body))",
+    title TEXT NOT NULL, body TEXT NOT NULL, length INTEGER NOT NULL, grams TEXT[] NOT NULL)""",
+    "CREATE INDEX fulltext_grams ON fulltext USING gin (grams)",
     "CREATE INDEX units_name ON units(name, doc_id)",
     "CREATE INDEX targets_indicator ON targets(indicator, doc_id)",
     "CREATE INDEX dates_type ON dates(type, end_date, doc_id)",
     "CREATE INDEX documents_path ON documents(path)",
     *(f"CREATE INDEX {t}_doc ON {t}(doc_id)" for t in db.ITEM_TABLES),
 ]
-MATCHED = "jihua_grams(t.title || ' ' || t.body) @> ?::text[]"
+MATCHED = "t.grams @> ?::text[]"
 K1, B = 1.2, 0.75
 SNIPPET = 16  # characters around the first match, as SQLite's snippet has tokens
 SCHEMA_LOCK = 0x6A69687561  # the advisory lock that guards creating the tables
@@ -98,6 +91,15 @@ def grams(word: str) -> list[str]:
     if len(word) == 1:
         return [word]
     return sorted({word[i : i + 2] for i in range(len(word) - 1)})
+
+
+def text_grams(*texts: str) -> list[str]:
+    """Every character and character bigram of the texts (indexed characters)."""
+    out: set[str] = set()
+    for t in texts:
+        out.update(t)
+        out.update(t[i : i + 2] for i in range(len(t) - 1))
+    return sorted(out)
 
 
 class PostgresDialect(db.Dialect):
@@ -131,8 +133,8 @@ class PostgresDialect(db.Dialect):
     def insert_text(self, con: Any, rowid: int, title: str, text: str) -> None:
         title, body = db.indexed(title), db.indexed(text)
         con.execute(
-            "INSERT INTO fulltext(rowid, title, body, length) VALUES (%s, %s, %s, %s)",
-            (rowid, title, body, len(title) + len(body)),
+            "INSERT INTO fulltext(rowid, title, body, length, grams) VALUES (%s, %s, %s, %s, %s)",
+            (rowid, title, body, len(title) + len(body), text_grams(title, body)),
         )
 
     def remove_text(self, con: Any, path: str) -> None:
@@ -279,11 +281,15 @@ class PostgresDatabase(db.Database):
         """Create the tables once, whoever comes first."""
         if con.execute("SELECT to_regclass('fulltext')").fetchone()[0] is not None:
             return
-        with con.transaction():
-            con.execute("SELECT pg_advisory_xact_lock(%s)", (SCHEMA_LOCK,))
+        # a session lock, then a new transaction, which sees what another loader committed
+        con.execute("SELECT pg_advisory_lock(%s)", (SCHEMA_LOCK,))
+        try:
             if con.execute("SELECT to_regclass('fulltext')").fetchone()[0] is None:
-                for statement in SCHEMA:
-                    con.execute(statement)
+                with con.transaction():
+                    for statement in SCHEMA:
+                        con.execute(statement)
+        finally:
+            con.execute("SELECT pg_advisory_unlock(%s)", (SCHEMA_LOCK,))
 
     def _fulltext(self, table: str) -> str:
         return table
