@@ -190,31 +190,47 @@ class PostgresDialect(db.Dialect):
         return "(SELECT unnest(?::text[]))", [ids]
 
 
+def _pattern(word: str) -> re.Pattern[str]:
+    """``word`` (indexed characters) in a text, with punctuation and spaces between."""
+    return re.compile(r"[\W_]*".join(map(re.escape, word)), re.IGNORECASE)
+
+
+def _reach(text: str, at: int, n: int, step: int) -> int:
+    """The place ``n`` indexed characters before (``step`` -1) or after (1) ``at``."""
+    i = at
+    if step < 0:
+        while n > 0 and i > 0:
+            i -= 1
+            n -= unicodedata.category(text[i])[0] in "LN"
+    else:
+        while n > 0 and i < len(text):
+            n -= unicodedata.category(text[i])[0] in "LN"
+            i += 1
+    return i
+
+
 def make_snippet(text: str, words: list[str], width: int = SNIPPET) -> str:
     """About ``width`` indexed characters of ``text`` around the first match of a word, the
     matches in <mark>, as SQLite's snippet() makes them."""
-    places = [i for i, c in enumerate(text) if unicodedata.category(c)[0] in "LN"]
-    folded = "".join(db.fold(text[i]) for i in places)
-    spans = []
-    for w in {db.indexed(w) for w in words}:
-        at = folded.find(w)
-        while w and at >= 0:
-            spans.append((at, at + len(w)))
-            at = folded.find(w, at + len(w))
-    if not spans:
-        return text[: width * 2].strip()
-    first = min(spans)
-    lo = max(0, min(first[0] - (width - (first[1] - first[0])) // 2, len(folded) - width))
-    hi = min(len(folded), max(lo + width, first[1]))
-    out, at = [], places[lo]
-    for s, t in sorted(spans):
-        if s < lo or t > hi or places[s] < at:
+    patterns = [_pattern(w) for w in {db.indexed(w) for w in words} if w]
+    found = [m for m in (p.search(text) for p in patterns) if m]
+    if not found:
+        return re.sub(r"\s+", "", text[: width * 2])
+    first = min(found, key=lambda m: m.start())
+    room = max(width - len(db.indexed(first.group())), 0)
+    lo = _reach(text, first.start(), room // 2, -1)
+    hi = _reach(text, first.end(), room - room // 2, 1)
+    window = text[lo:hi]
+    spans = sorted({m.span() for p in patterns for m in p.finditer(window)})
+    out, at = [], 0
+    for s, t in spans:
+        if s < at:
             continue
-        out += [text[at : places[s]], "<mark>", text[places[s] : places[t - 1] + 1], "</mark>"]
-        at = places[t - 1] + 1
-    out.append(text[at : places[hi - 1] + 1])
+        out += [window[at:s], "<mark>", window[s:t], "</mark>"]
+        at = t
+    out.append(window[at:])
     snippet = re.sub(r"\s+", "", "".join(out))  # as SQLite's index, which drops spaces
-    return ("…" if lo else "") + snippet + ("…" if hi < len(folded) else "")
+    return ("…" if lo > 0 else "") + snippet + ("…" if hi < len(text) else "")
 
 
 class PostgresDatabase(db.Database):
