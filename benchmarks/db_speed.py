@@ -98,6 +98,29 @@ def measure(db, target: str | Path, concurrent: str | Path, halves: list[Path]) 
             "concurrent_every_document_once": once, "hits_per_query": totals}
 
 
+def copied_batches(seeds: Path, tmp: Path, copies: int) -> list[Path]:
+    """Two batch folders holding the seed pages' records ``copies`` times (see above)."""
+    from pipeline.batch import run_batch
+
+    run_batch([seeds], tmp / "seeds", workers=2)
+    lines = (tmp / "seeds" / "documents.jsonl").read_text(encoding="utf-8")
+    records = [json.loads(line) for line in lines.splitlines()]
+    halves = []
+    for half, numbers in (("a", range(0, copies, 2)), ("b", range(1, copies, 2))):
+        folder = tmp / f"batch_{half}"
+        folder.mkdir()
+        with (folder / "documents.jsonl").open("w", encoding="utf-8") as out:
+            for i in numbers:
+                for r in records:
+                    name = Path(r["source"]["path"]).name
+                    sha = hashlib.sha256(f"{i}:{r['source'].get('sha256')}".encode())
+                    r = {**r, "source": {**r["source"], "path": f"corpus/c{i:04d}_{name}",
+                                         "sha256": sha.hexdigest()}}
+                    out.write(json.dumps(r, ensure_ascii=False) + "\n")
+        halves.append(folder)
+    return halves
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     default = Path(os.environ.get("JIHUA_SHARED", ROOT.parent / "shared")) / "seeds"
@@ -109,31 +132,14 @@ def main() -> int:
     args = ap.parse_args()
 
     from pipeline import db
-    from pipeline.batch import run_batch
 
     pages = [p.read_text(encoding="utf-8") for p in sorted(args.seeds.glob("*.txt"))]
     result: dict = {"copies": args.copies, "files": args.copies * len(pages)}
     cluster = None
     with tempfile.TemporaryDirectory() as tmp:
         t = time.perf_counter()
-        run_batch([args.seeds], Path(tmp) / "seeds", workers=2)
+        halves = copied_batches(args.seeds, Path(tmp), args.copies)
         result["batch_seconds"] = round(time.perf_counter() - t, 1)
-        lines = (Path(tmp) / "seeds" / "documents.jsonl").read_text(encoding="utf-8")
-        records = [json.loads(line) for line in lines.splitlines()]
-        halves = []
-        for half, copies in (("a", range(0, args.copies, 2)), ("b", range(1, args.copies, 2))):
-            folder = Path(tmp) / f"batch_{half}"
-            folder.mkdir()
-            with (folder / "documents.jsonl").open("w", encoding="utf-8") as out:
-                for i in copies:
-                    for r in records:
-                        name = Path(r["source"]["path"]).name
-                        r = {**r, "source": {**r["source"], "path": f"corpus/c{i:04d}_{name}",
-                                             "sha256": hashlib.sha256(
-                                                 f"{i}:{r['source'].get('sha256')}".encode()
-                                             ).hexdigest()}}
-                        out.write(json.dumps(r, ensure_ascii=False) + "\n")
-            halves.append(folder)
         try:
             for backend in args.backends.split(","):
                 if backend == "sqlite":

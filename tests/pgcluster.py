@@ -77,12 +77,14 @@ class Cluster:
     def url(self, database: str = "postgres", user: str = "postgres") -> str:
         return f"postgresql://{user}@127.0.0.1:{self.port}/{database}"
 
-    def create_database(self, name: str) -> str:
-        """A new empty database; its URL."""
+    def create_database(self, name: str, ctype: str | None = None) -> str:
+        """A new empty database (with the character classes of locale ``ctype``, C by
+        default); its URL."""
         import psycopg
 
+        locale = f" TEMPLATE template0 LC_CTYPE '{ctype}'" if ctype else ""
         with psycopg.connect(self.url(), autocommit=True) as con:
-            con.execute(f'CREATE DATABASE "{name}"')
+            con.execute(f'CREATE DATABASE "{name}"{locale}')
         return self.url(name)
 
     def execute(self, sql: str, database: str = "postgres") -> None:

@@ -5,18 +5,23 @@ or one killed in the middle — leave every document once."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
+import urllib.request
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 
 from pipeline import db
 from pipeline.assemble import iter_file
+from pipeline.web import make_server
 from tests.conftest import BACKENDS, new_target
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -319,3 +324,27 @@ def db_postgres_extra() -> str:
     from pipeline.db_postgres import EXTRA
 
     return EXTRA
+
+
+def test_the_commands_and_the_server_take_either_backend(plans):
+    database, _ = plans
+    target = str(database.target)
+    out = subprocess.run([sys.executable, "-m", "pipeline", "search", target, "保卫科",
+                          "--format", "json"], cwd=ROOT, capture_output=True, text=True,
+                         check=True)
+    hits = json.loads(out.stdout)
+    assert hits and all("<mark>保卫科</mark>" in h["snippet"] for h in hits)
+    server = make_server(database.target, port=0)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        base = f"http://127.0.0.1:{server.server_address[1]}"
+        with urllib.request.urlopen(f"{base}/api/search?q={quote('滿意度')}&limit=100") as r:
+            data = json.loads(r.read())
+        assert data == database.search("满意度", limit=100)
+        doc_id = data["hits"][0]["doc_id"]
+        with urllib.request.urlopen(f"{base}/doc/{quote(doc_id)}") as r:
+            assert r.status == 200 and "id='title'" in r.read().decode("utf-8")
+    finally:
+        server.shutdown()
+        server.server_close()
