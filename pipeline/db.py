@@ -253,6 +253,13 @@ class Dialect:
             [match],
         )
 
+    def ranked(
+        self, con: Any, words: list[str], clauses: list[str], args: list[Any]
+    ) -> list[tuple[Any, ...]] | None:
+        """Every hit of ``words`` and the filters, best first, when the dialect ranks them
+        itself; None when the SQL of :meth:`match` does."""
+        return None
+
     def snippet(self, snippet: str | None, words: list[str], record: Any) -> str | None:
         """The snippet shown for a hit (``record`` reads the document when needed)."""
         return unspaced(snippet) if snippet else None
@@ -527,9 +534,15 @@ def _search(
     clauses, args = _where(f)
     words = query_words(q)
     try:
-        if q:
-            if not words:
-                raise QueryError("the query has no characters to search for.")
+        if q and not words:
+            raise QueryError("the query has no characters to search for.")
+        ranked = d.ranked(con, words, clauses, args) if q else None
+        if ranked is not None:
+            # ranked by the dialect: every hit, best first, as (doc_id, path, doc_index,
+            # title, score)
+            rows = [(*r, None) for r in ranked[offset : offset + limit]]
+            ids = [r[0] for r in ranked]
+        elif q:
             select_sql, select_args, base, match_args = d.match(con, words)
             base += "".join(f" AND {c}" for c in clauses)
             params: list[Any] = [*match_args, *args]
@@ -542,11 +555,12 @@ def _search(
                 "SELECT d.doc_id, d.path, d.doc_index, d.title, NULL AS score, NULL AS snippet "
             )
             order = " ORDER BY d.path, d.doc_index"
-        rows = con.execute(
-            d.sql(select + base + order + " LIMIT ? OFFSET ?"),
-            [*select_args, *params, limit, offset],
-        ).fetchall()
-        ids = [r[0] for r in con.execute(d.sql("SELECT d.doc_id " + base), params)]
+        if ranked is None:
+            rows = con.execute(
+                d.sql(select + base + order + " LIMIT ? OFFSET ?"),
+                [*select_args, *params, limit, offset],
+            ).fetchall()
+            ids = [r[0] for r in con.execute(d.sql("SELECT d.doc_id " + base), params)]
         total = len(ids)
         # the matched ids once, instead of matching again for each facet
         matched, ids_args = d.ids(ids)

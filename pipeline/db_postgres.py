@@ -146,35 +146,52 @@ class PostgresDialect(db.Dialect):
     def finish(self, con: Any) -> None:
         pass  # autovacuum keeps the statistics
 
-    def match(self, con: Any, words: list[str]) -> tuple[str, list[Any], str, list[Any]]:
+    def ranked(
+        self, con: Any, words: list[str], clauses: list[str], args: list[Any]
+    ) -> list[tuple[Any, ...]]:
+        """One pass over the matching rows (their term frequencies and lengths), the BM25
+        scores computed here: the text of a hit is read once, not once per statement."""
         words = [db.indexed(w) for w in words]
+        where, where_args = self._where(words)
+        tfs = ", ".join(
+            "(length(t.body) - length(replace(t.body, ?, ''))"
+            f" + length(t.title) - length(replace(t.title, ?, ''))) / {len(w)}"
+            for w in words
+        )
+        with con.transaction():
+            # the planner takes a row of `fulltext` for small and would scan them all, but
+            # reading every row's `grams` from TOAST costs far more than the GIN index
+            con.execute("SET LOCAL enable_seqscan = off")
+            con.execute("SET LOCAL enable_indexscan = off")
+            rows = con.execute(
+                self.sql(
+                    f"SELECT d.doc_id, d.path, d.doc_index, d.title, d.rowid, t.length, {tfs} "
+                    "FROM fulltext t JOIN documents d ON d.rowid = t.rowid WHERE "
+                    + " AND ".join([where, *clauses])
+                ),
+                [*(w for w in words for _ in (0, 1)), *where_args, *args],
+            ).fetchall()
         n_docs, avg = con.execute(
             "SELECT count(*), coalesce(avg(length), 0) FROM fulltext"
         ).fetchone()
         avg = max(float(avg), 1.0)
-        where, where_args = self._where(words)
-        score, score_args = [], []
+        idfs = []
         for w in words:
-            n = con.execute(
-                self.sql("SELECT count(*) FROM fulltext t WHERE " + self._where([w])[0]),
-                self._where([w])[1],
-            ).fetchone()[0]
-            idf = max(math.log((n_docs - n + 0.5) / (n + 0.5)), 1e-6)
-            tf = (
-                "((length(t.body) - length(replace(t.body, ?, '')))"
-                f" + (length(t.title) - length(replace(t.title, ?, '')))) / {len(w)}.0"
-            )
-            score.append(
-                f"? * {tf} * {K1 + 1} / ({tf} + {K1} * ({1 - B} + {B} * t.length / ?))"
-            )
-            score_args += [idf, w, w, w, w, avg]
-        return (
-            # lower is better, as SQLite's bm25()
-            f"-({' + '.join(score)}) AS score, NULL AS snippet ",
-            score_args,
-            "FROM fulltext t JOIN documents d ON d.rowid = t.rowid WHERE " + where,
-            where_args,
-        )
+            if len(words) == 1 and not clauses:
+                n = len(rows)  # the hits are the documents that hold the word
+            else:
+                one, one_args = self._where([w])
+                sql = self.sql("SELECT count(*) FROM fulltext t WHERE " + one)
+                n = con.execute(sql, one_args).fetchone()[0]
+            idfs.append(max(math.log((n_docs - n + 0.5) / (n + 0.5)), 1e-6))
+        scored = []
+        for doc_id, path, doc_index, title, rowid, length, *tf in rows:
+            norm = K1 * (1 - B + B * length / avg)
+            score = sum(i * f * (K1 + 1) / (f + norm) for i, f in zip(idfs, tf, strict=True))
+            scored.append((-score, rowid, doc_id, path, doc_index, title))
+        scored.sort()
+        # lower is better, as SQLite's bm25()
+        return [(doc_id, path, i, title, s) for s, _, doc_id, path, i, title in scored]
 
     @staticmethod
     def _where(words: list[str]) -> tuple[str, list[Any]]:
@@ -249,7 +266,12 @@ class PostgresDatabase(db.Database):
                 url,
                 min_size=1,
                 max_size=8,
-                kwargs={"autocommit": True, "options": "-c default_transaction_read_only=on"},
+                # no JIT: the penalty of the plans turned off in `ranked` would wake it for
+                # each search, 70 ms of compiling for a query of 5
+                kwargs={
+                    "autocommit": True,
+                    "options": "-c default_transaction_read_only=on -c jit=off",
+                },
                 open=False,
                 name="jihua",
             )
