@@ -250,6 +250,10 @@ def make_snippet(text: str, words: list[str], width: int = SNIPPET) -> str:
     return ("…" if lo > 0 else "") + snippet + ("…" if hi < len(text) else "")
 
 
+def _first_line(exc: Exception) -> str:
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+
+
 class PostgresDatabase(db.Database):
     """A plan database in PostgreSQL (see the module)."""
 
@@ -261,6 +265,11 @@ class PostgresDatabase(db.Database):
         self._pool: Any = None
         if read_only:
             from psycopg_pool import ConnectionPool, PoolTimeout
+
+            try:  # one connection first: a clear error now, not the pool's retries
+                self._psycopg.connect(url, connect_timeout=10).close()
+            except self._psycopg.Error as exc:
+                raise db.NotADatabase(self._unreachable(_first_line(exc))) from exc
 
             self._pool = ConnectionPool(
                 url,
@@ -293,7 +302,7 @@ class PostgresDatabase(db.Database):
         try:
             self._psycopg.connect(self.target, connect_timeout=5).close()
         except self._psycopg.Error as exc:
-            return str(exc).strip().splitlines()[0]
+            return _first_line(exc)
         return "no connection within 10 seconds"
 
     def _unreachable(self, why: str) -> str:
@@ -308,7 +317,7 @@ class PostgresDatabase(db.Database):
         try:
             con = self._psycopg.connect(self.target, autocommit=True)
         except self._psycopg.Error as exc:
-            raise db.NotADatabase(self._unreachable(str(exc).strip().splitlines()[0])) from exc
+            raise db.NotADatabase(self._unreachable(_first_line(exc))) from exc
         try:
             self._prepare(con)
             yield con
