@@ -75,7 +75,7 @@ def measure(db, target: str | Path, concurrent: str | Path, halves: list[Path]) 
     documents = sum(db.build(target, [h]).documents for h in halves)
     t_build = time.perf_counter() - t
     database = db.open_database(target, read_only=True)
-    timings, totals = [], []
+    timings, totals, medians = [], [], []
     for q, f in QUERIES:
         runs = []
         for _ in range(5):
@@ -84,6 +84,7 @@ def measure(db, target: str | Path, concurrent: str | Path, halves: list[Path]) 
             runs.append(time.perf_counter() - t)
         totals.append(result["total"])
         timings.extend(runs)
+        medians.append(round(statistics.median(runs) * 1000, 1))
     database.close()
     ms = sorted(x * 1000 for x in timings)
     t_concurrent = load_at_once(concurrent, halves)
@@ -95,7 +96,8 @@ def measure(db, target: str | Path, concurrent: str | Path, halves: list[Path]) 
             "query_median_ms": round(statistics.median(ms), 1),
             "query_p95_ms": round(ms[int(0.95 * (len(ms) - 1))], 1),
             "concurrent_build_seconds": round(t_concurrent, 1),
-            "concurrent_every_document_once": once, "hits_per_query": totals}
+            "concurrent_every_document_once": once, "hits_per_query": totals,
+            "median_ms_per_query": medians}
 
 
 def copied_batches(seeds: Path, tmp: Path, copies: int) -> list[Path]:
