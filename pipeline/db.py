@@ -1,4 +1,5 @@
-"""A searchable plan database in SQLite: full-text search that works for Chinese, and filters.
+"""A searchable plan database, a SQLite file or PostgreSQL: full-text search that works for
+Chinese, and filters.
 
 Full text: each document's simplified text is indexed one character per token (an FTS5
 table with the unicode61 tokenizer over the characters separated by spaces), so a query of
