@@ -166,19 +166,23 @@ class PostgresDialect(db.Dialect):
             rows = con.execute(
                 self.sql(
                     f"SELECT d.doc_id, d.path, d.doc_index, d.title, d.rowid, t.length, {tfs} "
-                    "FROM fulltext t JOIN documents d ON d.rowid = t.rowid WHERE "
-                    + " AND ".join([where, *clauses])
+                    "FROM fulltext t JOIN documents d ON d.rowid = t.rowid WHERE " + where
                 ),
-                [*(w for w in words for _ in (0, 1)), *where_args, *args],
+                [*(w for w in words for _ in (0, 1)), *where_args],
             ).fetchall()
+        matched = len(rows)  # the documents that hold every word, filters aside
+        if clauses:  # the filters on their own, planned as usual, then both together
+            sql = self.sql("SELECT d.doc_id FROM documents d WHERE " + " AND ".join(clauses))
+            keep = {r[0] for r in con.execute(sql, args)}
+            rows = [r for r in rows if r[0] in keep]
         n_docs, avg = con.execute(
             "SELECT count(*), coalesce(avg(length), 0) FROM fulltext"
         ).fetchone()
         avg = max(float(avg), 1.0)
         idfs = []
         for w in words:
-            if len(words) == 1 and not clauses:
-                n = len(rows)  # the hits are the documents that hold the word
+            if len(words) == 1:
+                n = matched
             else:
                 one, one_args = self._where([w])
                 sql = self.sql("SELECT count(*) FROM fulltext t WHERE " + one)

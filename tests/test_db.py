@@ -110,6 +110,12 @@ def test_both_backends_find_the_same_documents_with_the_same_scores(request, inp
               db.Filters(phase="阶段"), db.Filters(target_kind="target")):
         a, b = sqlite.search("", f, limit=1000), postgres.search("", f, limit=1000)
         assert a == b and a["total"] > 0, f
+    for q, f in (("满意度", db.Filters(kind="plan")), ("工作", db.Filters(phase="阶段")),
+                 ("医院 工作", db.Filters(unit="院保卫科")), ("经济", db.Filters(kind="report"))):
+        a, b = sqlite.search(q, f, limit=1000), postgres.search(q, f, limit=1000)
+        assert a["total"] == b["total"] > 0, (q, f)
+        assert {h["doc_id"]: h["score"] for h in a["hits"]} == pytest.approx(
+            {h["doc_id"]: h["score"] for h in b["hits"]}, rel=2e-3), (q, f)
 
 
 def test_filters_combine_with_words(plans):
