@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 import click
 
@@ -195,34 +195,72 @@ def audit(inputs: tuple[Path, ...], series: bool, fmt: str, output: Path | None,
         html_file.write_text(auditing.to_html(rows, f"jihua audit: {names}"), encoding="utf-8")
 
 
+class DatabaseParam(click.ParamType):
+    """A SQLite file (a path) or a PostgreSQL database (a postgresql:// URL)."""
+
+    name = "database"
+
+    def convert(self, value: Any, param: Any, ctx: Any) -> str | Path:
+        from .db import is_url
+
+        if isinstance(value, Path) or not is_url(value):
+            path = Path(value)
+            if path.is_dir():
+                self.fail(f"{value}: is a folder; give a database file or a postgresql:// URL.",
+                          param, ctx)
+            return path
+        return str(value)
+
+
+DATABASE = DatabaseParam()
+
+
 @main.group("db")
 def db_group() -> None:
-    """Build and update a searchable plan database (SQLite)."""
+    """Build and update a searchable plan database (a SQLite file or PostgreSQL)."""
 
 
 @db_group.command("build")
-@click.argument("database", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("database", type=DATABASE)
 @click.argument("inputs", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
-def db_build(database: Path, inputs: tuple[Path, ...]) -> None:
-    """Add the documents of INPUTS (files, folders, or `jihua batch` folders) to DATABASE.
+@click.option("--prune/--no-prune", default=True, show_default=True,
+              help="Remove the documents of files gone from the folders given.")
+def db_build(database: str | Path, inputs: tuple[Path, ...], prune: bool) -> None:
+    """Add the documents of INPUTS (files, folders, or `jihua batch` folders) to DATABASE:
+    a SQLite file, or a PostgreSQL URL (postgresql://user@host/dbname).
 
-    Files already there with the same content are skipped; changed files are replaced.
+    Files already there with the same content are skipped; changed files are replaced;
+    files gone from a folder given again are removed. Each file is one transaction, so a
+    run stopped in the middle is completed by running it again, and several runs may load
+    the same database at once.
     """
     from . import db
 
     try:
-        report = db.build(database, inputs)
+        report = db.build(database, inputs, prune=prune)
     except (ValueError, OSError) as exc:
         raise click.ClickException(str(exc)) from exc
     for message in report.errors:
         click.echo(f"error: {message}", err=True)
+    shown = _shown(database)
     click.echo(f"{report.files} files: {report.documents} documents added, {report.skipped} "
-               f"files unchanged, {report.replaced} replaced, {len(report.errors)} errors "
-               f"-> {database}", err=True)
+               f"files unchanged, {report.replaced} replaced, {report.removed} removed, "
+               f"{len(report.errors)} errors -> {shown}", err=True)
+
+
+def _shown(database: str | Path) -> str:
+    """The database for messages (a URL without its password)."""
+    from .db import is_url
+
+    if is_url(database):
+        from .db_postgres import safe_url
+
+        return safe_url(str(database))
+    return str(database)
 
 
 @main.command("search")
-@click.argument("database", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@click.argument("database", type=DATABASE)
 @click.argument("query", required=False, default="")
 @click.option("--unit", help="Canonical unit name (院保卫科).")
 @click.option("--year", type=int)
@@ -240,10 +278,13 @@ def db_build(database: Path, inputs: tuple[Path, ...]) -> None:
               help="List tasks instead of documents (with --unit, --due-before, --due-after).")
 @click.option("--due-before", metavar="YYYY-MM-DD", help="With --tasks: due on or before.")
 @click.option("--due-after", metavar="YYYY-MM-DD", help="With --tasks: due on or after.")
-def search_cmd(database: Path, query: str, limit: int, fmt: str, as_tasks: bool,
+def search_cmd(database: str | Path, query: str, limit: int, fmt: str, as_tasks: bool,
                due_before: str | None, due_after: str | None, **filters: str | None) -> None:
     """Find documents by words (Chinese, any script) and filters, ranked by BM25; with
-    --tasks, the tasks given to a unit and due in a date range."""
+    --tasks, the tasks given to a unit and due in a date range.
+
+    DATABASE is a SQLite file or a PostgreSQL URL (postgresql://user@host/dbname).
+    """
     from . import db
 
     if as_tasks:
@@ -251,18 +292,18 @@ def search_cmd(database: Path, query: str, limit: int, fmt: str, as_tasks: bool,
         return
 
     try:
-        con = db.connect(database, read_only=True)
-    except (db.NotADatabase, OSError) as exc:
+        store = db.open_database(database, read_only=True)
+    except (ValueError, OSError) as exc:
         raise click.ClickException(str(exc)) from exc
     try:
         f = db.Filters(**{k: v for k, v in filters.items() if k != "value"})
         if filters.get("value"):
             f.comparator, f.value = db.parse_value(filters["value"] or "")
-        result = db.search(con, query, f, limit=limit)
+        result = store.search(query, f, limit=limit)
     except db.QueryError as exc:
         raise click.ClickException(str(exc)) from exc
     finally:
-        con.close()
+        store.close()
     hits = [{k: h[k] for k in ("source", "doc_index", "title", "score", "snippet")}
             for h in result["hits"]]
     if fmt == "json":
@@ -276,20 +317,20 @@ def search_cmd(database: Path, query: str, limit: int, fmt: str, as_tasks: bool,
                    f"({h['source']} #{h['doc_index']})\n          {snippet}")
 
 
-def _search_tasks(database: Path, unit: str | None, due_before: str | None,
+def _search_tasks(database: str | Path, unit: str | None, due_before: str | None,
                   due_after: str | None, limit: int, fmt: str) -> None:
     from . import db
 
     try:
-        con = db.connect(database, read_only=True)
-    except (db.NotADatabase, OSError) as exc:
+        store = db.open_database(database, read_only=True)
+    except (ValueError, OSError) as exc:
         raise click.ClickException(str(exc)) from exc
     try:
-        result = db.search_tasks(con, unit, due_before, due_after, limit=limit)
+        result = store.search_tasks(unit, due_before, due_after, limit=limit)
     except db.QueryError as exc:
         raise click.ClickException(str(exc)) from exc
     finally:
-        con.close()
+        store.close()
     if fmt == "json":
         click.echo(json.dumps(result["hits"], ensure_ascii=False, indent=2))
         return
@@ -301,21 +342,25 @@ def _search_tasks(database: Path, unit: str | None, due_before: str | None,
 
 
 @main.command()
-@click.argument("database", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@click.argument("database", type=DATABASE)
 @click.option("--host", default="127.0.0.1", show_default=True,
               help="Address to listen on (127.0.0.1: this machine only).")
 @click.option("--port", type=int, default=8000, show_default=True)
-def serve(database: Path, host: str, port: int) -> None:
-    """Serve the search page, document pages and JSON API of DATABASE (read-only)."""
-    from . import db
+def serve(database: str | Path, host: str, port: int) -> None:
+    """Serve the search page, document pages and JSON API of DATABASE (read-only): a SQLite
+    file or a PostgreSQL URL, best with a role that may only read."""
     from .web import make_server
 
     try:
         server = make_server(database, host, port)
-    except (db.NotADatabase, OSError) as exc:
-        raise click.ClickException(f"cannot serve {database} on {host}:{port}: {exc}") from exc
-    click.echo(f"serving {database} on http://{host}:{server.server_address[1]}/ "
-               "(Ctrl-C to stop)", err=True)
+    except (ValueError, OSError) as exc:
+        raise click.ClickException(
+            f"cannot serve {_shown(database)} on {host}:{port}: {exc}") from exc
+    note = server.database.writable_note()
+    if note:
+        click.echo(f"warning: {note}", err=True)
+    click.echo(f"serving {_shown(database)} read-only on http://{host}:"
+               f"{server.server_address[1]}/ (Ctrl-C to stop)", err=True)
     try:
         server.serve_forever()
     except KeyboardInterrupt:

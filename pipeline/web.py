@@ -3,8 +3,9 @@
 Pages: ``/`` (search with facets and filters), ``/doc/<doc_id>`` (one plan, with its
 phases, dates, units and targets marked in its original script, a toggle to simplified,
 its outline and its tasks). API: ``/api`` (what there is), ``/api/search``,
-``/api/doc/<doc_id>``. The database is opened read-only, every query is parameterized,
-all text is escaped, and the server binds to 127.0.0.1 unless told otherwise.
+``/api/doc/<doc_id>``. The database (a SQLite file or a PostgreSQL URL) is opened
+read-only, every query is parameterized, all text is escaped, and the server binds to
+127.0.0.1 unless told otherwise.
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ from __future__ import annotations
 import html
 import json
 import re
-import sqlite3
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -118,7 +118,7 @@ def _int(params: dict[str, str], name: str, default: int, hi: int) -> int:
 
 
 class Handler(BaseHTTPRequestHandler):
-    db_path: Path
+    database: db.Database
     server_version = "jihua"
     timeout = 30  # seconds a connection may sit idle before its thread is freed
 
@@ -138,14 +138,12 @@ class Handler(BaseHTTPRequestHandler):
         params = {k: v[-1] for k, v in parse_qs(url.query).items()}
         api = url.path.startswith("/api")
         try:
-            con = db.connect(self.db_path, read_only=True)
-        except (FileNotFoundError, ValueError, sqlite3.Error) as exc:
-            return self._error(api, 503, str(exc))
-        try:
-            return self._route(url.path, params, con, api)
+            return self._route(url.path, params, api)
         except db.QueryError as exc:
             return self._error(api, 400, str(exc))
-        except sqlite3.DatabaseError as exc:
+        except (FileNotFoundError, ValueError) as exc:  # the database is gone or unreachable
+            return self._error(api, 503, str(exc))
+        except self.database.dialect.Error as exc:
             return self._error(api, 503, f"the database could not answer ({exc}).")
         except Exception as exc:  # a bug: say so, and keep serving
             return self._error(
@@ -153,41 +151,38 @@ class Handler(BaseHTTPRequestHandler):
                 500,
                 f"internal error ({type(exc).__name__}); please report the address you asked for.",
             )
-        finally:
-            con.close()
 
-    def _route(self, path: str, params: dict[str, str], con: sqlite3.Connection, api: bool) -> None:
+    def _route(self, path: str, params: dict[str, str], api: bool) -> None:
         if path == "/api":
             return self._json(200, API_DOC)
         if path == "/api/search":
-            return self._json(200, self._search(con, params))
+            return self._json(200, self._search(params))
         if path.startswith("/api/doc/"):
-            record = db.document(con, unquote(path[len("/api/doc/") :]))
+            record = self.database.document(unquote(path[len("/api/doc/") :]))
             if record is None:
                 return self._error(True, 404, "no such document")
             return self._json(200, record)
         if path == "/":
-            return self._html(200, self._search_page(con, params))
+            return self._html(200, self._search_page(params))
         if path.startswith("/doc/"):
-            record = db.document(con, unquote(path[len("/doc/") :]))
+            record = self.database.document(unquote(path[len("/doc/") :]))
             if record is None:
                 return self._error(False, 404, "no such document")
             return self._html(200, document_page(record))
         return self._error(api, 404, f"nothing at {path}")
 
-    def _search(self, con: sqlite3.Connection, params: dict[str, str]) -> dict[str, Any]:
-        return db.search(
-            con,
+    def _search(self, params: dict[str, str]) -> dict[str, Any]:
+        return self.database.search(
             params.get("q", ""),
             _filters(params),
             limit=_int(params, "limit", 20, 100) or 20,
             offset=_int(params, "offset", 0, 10**6),
         )
 
-    def _search_page(self, con: sqlite3.Connection, params: dict[str, str]) -> str:
+    def _search_page(self, params: dict[str, str]) -> str:
         error = None
         try:
-            result = self._search(con, params) if params else None
+            result = self._search(params) if params else None
         except db.QueryError as exc:
             result, error = None, str(exc)
         return search_page(params, result, error)
@@ -389,10 +384,26 @@ def _task_rows(record: dict[str, Any]) -> str:
     return "".join(rows)
 
 
-def make_server(
-    db_path: str | Path, host: str = "127.0.0.1", port: int = 8000
-) -> ThreadingHTTPServer:
-    """A server for ``db_path`` (not started: call ``serve_forever``)."""
-    db.connect(db_path, read_only=True).close()  # fail now, with a clear message
-    handler = type("BoundHandler", (Handler,), {"db_path": Path(db_path)})
-    return ThreadingHTTPServer((host, port), handler)
+class Server(ThreadingHTTPServer):
+    """The HTTP server and the database it reads; closing one closes both."""
+
+    database: db.Database
+
+    def server_close(self) -> None:
+        super().server_close()
+        self.database.close()
+
+
+def make_server(target: str | Path, host: str = "127.0.0.1", port: int = 8000) -> Server:
+    """A server for ``target``, a SQLite path or a PostgreSQL URL (not started: call
+    ``serve_forever``). The database is opened now, read-only, so that a bad one fails with
+    a clear message before the server listens."""
+    database = db.open_database(target, read_only=True)
+    handler = type("BoundHandler", (Handler,), {"database": database})
+    try:
+        server = Server((host, port), handler)
+    except OSError:
+        database.close()
+        raise
+    server.database = database
+    return server

@@ -4,5 +4,6 @@ JIHUA_EXTRAS="test"
 source "$(dirname "$0")/_venv.sh"
 source scripts/browser.sh
 source scripts/ocr.sh
+source scripts/postgres.sh
 .venv/bin/ruff check pipeline tests benchmarks corpora notebooks models scripts
 .venv/bin/python -m pytest -q "$@"
