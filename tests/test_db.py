@@ -126,8 +126,10 @@ def test_both_backends_find_the_same_tasks(request, inputs):
         (doc_id, k["id"]) for doc_id, r in records.items() for k in r["tasks"]
         if any(u["name"] == unit for u in r["units"]
                if u["id"] in {x["unit"] for x in k.get("roles", [])}))
-    for args in ({"unit": unit}, {"unit": unit, "due_before": "2099-08-31"},
-                 {"due_after": "2009-01-01"}):
+    dated = sqlite.search_tasks(due_after="2000-01-01", limit=1000)
+    with_unit = next(h for h in dated["hits"] if h["units"])
+    for args in ({"unit": unit}, {"due_after": "2000-01-01"},
+                 {"unit": with_unit["units"][0]["name"], "due_before": with_unit["due"]}):
         a = sqlite.search_tasks(limit=1000, **args)
         b = postgres.search_tasks(limit=1000, **args)
         assert a == b and a["total"] > 0, args
