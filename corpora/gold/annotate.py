@@ -53,6 +53,17 @@ def load(seed: Path) -> tuple[Text, list[tuple[int, int]], list[dict]]:
     return text, lines, docs
 
 
+def _header(seed: Path, docs: list[dict]) -> dict:
+    """What every gold file starts with: the seed by name and hash, and its documents."""
+    return {
+        "source": seed.name,
+        "sha256": hashlib.sha256(seed.read_bytes()).hexdigest(),
+        "documents": [
+            {"doc_index": d["doc_index"], "title": d["title"], "span": d["span"]} for d in docs
+        ],
+    }
+
+
 def _doc_of(span: list[int], docs: list[dict]) -> int | None:
     for d in docs:
         if d["span"][0] <= span[0] and span[1] <= d["span"][1]:
@@ -136,14 +147,7 @@ def resolve(
         print(f"{len(problems)} problem(s); nothing written", file=sys.stderr)
         return 1
     items.sort(key=lambda it: (it["span"][0], it["span"][1], it["label"]))
-    record = {
-        "source": seed.name,
-        "sha256": hashlib.sha256(seed.read_bytes()).hexdigest(),
-        "documents": [
-            {"doc_index": d["doc_index"], "title": d["title"], "span": d["span"]} for d in docs
-        ],
-        "items": items,
-    }
+    record = {**_header(seed, docs), "items": items}
     if part is not None:
         first, last = part
         record["scope"] = [text.span(*lines[first - 1])[0], text.span(*lines[last - 1])[1]]
@@ -220,14 +224,7 @@ def resolve_tasks(seed: Path, drafts: list[Path], gold: Path) -> int:
         print(f"{len(problems)} problem(s); nothing written", file=sys.stderr)
         return 1
     tasks.sort(key=lambda t: tuple(t["span"]))
-    record = {
-        "source": seed.name,
-        "sha256": hashlib.sha256(seed.read_bytes()).hexdigest(),
-        "documents": [
-            {"doc_index": d["doc_index"], "title": d["title"], "span": d["span"]} for d in docs
-        ],
-        "tasks": tasks,
-    }
+    record = {**_header(seed, docs), "tasks": tasks}
     gold.write_text(json.dumps(record, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     print(f"{gold}: {len(tasks)} tasks")
     return 0
