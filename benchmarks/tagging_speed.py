@@ -76,7 +76,7 @@ def main() -> int:
         "jionlp_extract_time_cps": round(n / t_jio),
     }
     try:  # the learned tagger, when the 'model' extra and the weights are there
-        from pipeline.nlp import model as learned
+        from pipeline.nlp import learned
 
         learned.load_model(str(learned.DEFAULT_MODEL))
         t_model = best_of(lambda: learned.spans(text, str(learned.DEFAULT_MODEL)), 1)
