@@ -284,7 +284,7 @@ def _full_names(units: list[UnitItem], text: str) -> None:
     A leading group named by its short form is the plan's own, so it leads rather than being
     an authority over the plan."""
     full: dict[str, str] = {}
-    seen: list[str] = []
+    seen: dict[str, None] = {}  # names given so far, the most recent last, each once
     last_group = ""
     for u in units:
         body = _canonical(text[u.start : u.end])
@@ -307,10 +307,11 @@ def _full_names(units: list[UnitItem], text: str) -> None:
         if u.name.endswith(COMMITTEES):
             last_group = u.name
         if not u.split:
-            seen.append(u.name)
+            seen.pop(u.name, None)
+            seen[u.name] = None
 
 
-def _longer_name(body: str, seen: list[str]) -> str | None:
+def _longer_name(body: str, seen: dict[str, None]) -> str | None:
     """The full name given earlier that ``body`` is the last words of (志愿者协会 after
     首都医科大学宣武医院志愿者协会), for a named body of four or more characters or a post
     (宣传员 after 健康教育宣传员), or
