@@ -54,6 +54,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from . import sheets
 from .assemble import iter_file
 from .batch import read_records
 from .nlp.targets import INDICATOR_MAX
@@ -1086,29 +1087,9 @@ def to_csv(rows: list[Row]) -> str:
 
 def to_xlsx(rows: list[Row], path: str | Path) -> None:
     """A workbook with a sheet of rows and a sheet of the evidence (every quote, with its
-    file and span). Needs openpyxl."""
-    try:
-        from openpyxl import Workbook
-    except ImportError:
-        raise ImportError("--format xlsx needs the openpyxl package "
-                          "(pip install openpyxl)") from None
-    wb = Workbook()
-    sheet = wb.active
-    sheet.title = "rows"
-    sheet.append(ROW_COLUMNS)
-    for r in rows:
-        sheet.append(_cells(r))
-    sheet.freeze_panes = "A2"
-    ev = wb.create_sheet("evidence")
-    ev.append(EVIDENCE_COLUMNS)
-    for line in _evidence(rows):
-        ev.append(line)
-    ev.freeze_panes = "A2"
-    out = Path(path)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(out.name + ".part")
-    wb.save(tmp)
-    tmp.replace(out)
+    file and span)."""
+    sheets.write(path, [("rows", ROW_COLUMNS, (_cells(r) for r in rows)),
+                        ("evidence", EVIDENCE_COLUMNS, _evidence(rows))])
 
 
 def to_table(rows: list[Row]) -> str:

@@ -140,7 +140,7 @@ def batch(inputs: tuple[Path, ...], out_dir: Path, workers: int | None, timeout:
                    "year.")
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "csv", "xlsx"]),
               default="table", show_default=True,
-              help="How to write the verdicts (xlsx needs openpyxl and -o).")
+              help="How to write the verdicts (xlsx needs -o).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
               help="Write the verdicts here instead of standard output.")
 @click.option("--html", "html_file", type=click.Path(dir_okay=False, path_type=Path),
@@ -174,10 +174,7 @@ def audit(inputs: tuple[Path, ...], series: bool, fmt: str, output: Path | None,
         raise click.ClickException(str(exc)) from exc
     if fmt == "xlsx":
         assert output is not None
-        try:
-            auditing.to_xlsx(rows, output)
-        except ImportError as exc:
-            raise click.ClickException(str(exc)) from exc
+        auditing.to_xlsx(rows, output)
     else:
         text = {"table": auditing.to_table, "json": auditing.to_json,
                 "csv": auditing.to_csv}[fmt](rows)

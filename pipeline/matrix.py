@@ -5,7 +5,7 @@ its lead unit (the first unit with role ``lead``, else ``responsible``, else the
 the other units with their roles, the deadline as written and as EDTF, and the targets
 written in it.
 :func:`rows` builds the rows from document records; :func:`write` writes them as a text
-table, CSV, JSON or an Excel workbook (``openpyxl``, imported only for xlsx).
+table, CSV, JSON or an Excel workbook (``pipeline.sheets``).
 """
 
 from __future__ import annotations
@@ -13,10 +13,12 @@ from __future__ import annotations
 import csv
 import io
 import json
-import unicodedata
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
+
+from . import sheets
+from .sheets import width
 
 COLUMNS = ("document", "doc_index", "section", "phase", "task", "lead_unit", "other_units",
            "deadline", "deadline_edtf", "deadline_from", "targets")
@@ -76,11 +78,6 @@ def _section(task: dict[str, Any], sections: dict[str, dict[str, Any]]) -> str:
     return s["heading"] if s else ""
 
 
-def width(text: str) -> int:
-    """Display width: a CJK (wide) character counts two."""
-    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
-
-
 def as_table(matrix: list[dict[str, Any]], cut: int = 40) -> str:
     """A plain-text table for a terminal, long cells cut to ``cut`` columns."""
     def short(value: Any) -> str:
@@ -112,30 +109,8 @@ def as_csv(matrix: list[dict[str, Any]]) -> str:
 
 def write_xlsx(matrix: list[dict[str, Any]], path: Path) -> None:
     """An Excel workbook: a frozen header row, column widths that fit Chinese text."""
-    try:
-        from openpyxl import Workbook
-        from openpyxl.styles import Alignment, Font
-    except ImportError as exc:  # pragma: no cover - depends on the environment
-        raise ImportError("xlsx output needs the openpyxl package (pip install openpyxl)"
-                          ) from exc
-    wb = Workbook()
-    ws = wb.active
-    ws.title = "任务分工表"
-    ws.append([HEADERS[c] for c in COLUMNS])
-    for r in matrix:
-        ws.append([r[c] for c in COLUMNS])
-    for cell in ws[1]:
-        cell.font = Font(bold=True)
-    ws.freeze_panes = "A2"
-    letters = [cell.column_letter for cell in ws[1]]
-    for i, col in enumerate(COLUMNS):
-        longest = max([width(HEADERS[col])] + [width(str(r[col])) for r in matrix])
-        ws.column_dimensions[letters[i]].width = min(max(longest + 2, 6), 60)
-    wrap = Alignment(wrap_text=True, vertical="top")
-    for row in ws.iter_rows(min_row=2):
-        for cell in row:
-            cell.alignment = wrap
-    wb.save(path)
+    sheets.write(path, [("任务分工表", [HEADERS[c] for c in COLUMNS],
+                         ([r[c] for c in COLUMNS] for r in matrix))])
 
 
 def write(matrix: list[dict[str, Any]], fmt: str, path: Path | None) -> str | None:
