@@ -4,8 +4,11 @@
 Dask cluster, and writes into ``out_dir``:
 
 - ``parts/`` — one JSON Lines file per input file, named by the file's content hash and
-  path, written atomically when the file is done. A re-run skips every file whose part is
-  there (same content, same path), so an interrupted run resumes where it stopped.
+  path, written when the file is done: its last line seals it (record count and SHA-256 of
+  the lines before), and it is flushed to the disk before it is renamed into place. A re-run
+  skips every file whose part is there and sound (same content, same path), so an
+  interrupted run resumes where it stopped; a part that fails its check (cut short,
+  corrupted) is done again, with a warning.
 - ``documents.jsonl`` — every record (document or error), in input order.
 - ``documents.parquet``, ``sections.parquet``, ``phases.parquet``, ``dates.parquet``,
   ``units.parquet``, ``targets.parquet``, ``tasks.parquet``, ``errors.parquet`` — one row
@@ -18,7 +21,15 @@ Dask cluster, and writes into ``out_dir``:
 
 The final files are assembled from the parts in input order and written row group by row
 group, so memory does not grow with the corpus, and the output of a resumed run equals
-that of an uninterrupted one. :func:`load_tables` reads the tables back as DataFrames.
+that of an uninterrupted one. They are written under temporary names and renamed when
+whole, so a table in the folder is a complete one. :func:`load_tables` reads the tables back
+as DataFrames.
+
+Stopping: the first SIGINT or SIGTERM stops handing out files, gives the files in flight
+``STOP_GRACE`` seconds to finish, abandons the rest and raises :class:`BatchStopped`; a
+second signal stops at once. Worker processes end when the run's process ends, however
+it ends (see :mod:`pipeline.guard`). A full disk or an unwritable folder raises
+:class:`~pipeline.guard.OutputError` with one sentence; nothing half-written stays.
 
 Scans are the slow inputs: the time limit of a file grows by ``PAGE_TIMEOUT`` for each page
 it sends to OCR, and the pages read so far are counted in :class:`Progress` (``pages``),
@@ -41,12 +52,22 @@ import orjson
 
 from .assemble import error_record, iter_file, iter_paths
 from .errors import Code, InputError
+from .guard import (
+    StopNow,
+    StopSignals,
+    guard_worker,
+    output_error,
+    process_identity,
+    sync_folder,
+    write_whole,
+)
 
 TABLES = ("documents", "sections", "phases", "dates", "units", "targets", "tasks", "task_links",
           "errors")
 ROW_GROUP = 20_000
 DEFAULT_TIMEOUT = 300
 PAGE_TIMEOUT = 60  # seconds more for each page a file sends to OCR (a page takes ~5-15 s)
+STOP_GRACE = 3.0  # seconds the files in flight get to finish after a stop signal
 
 # Column types of every table (pyarrow type names), so that every run writes one schema.
 COLUMNS: dict[str, dict[str, str]] = {
@@ -88,6 +109,20 @@ COLUMNS: dict[str, dict[str, str]] = {
 
 class FileTimeout(Exception):
     """A file took longer than the batch's per-file limit."""
+
+
+class BatchStopped(Exception):
+    """A signal stopped the run; the files finished are kept, and a re-run resumes."""
+
+    def __init__(self, signum: int, done: int, total: int) -> None:
+        self.signum, self.done, self.total = signum, done, total
+        super().__init__(f"stopped after {done} of {total} files; run the same command "
+                         "again to resume")
+
+    @property
+    def exit_status(self) -> int:
+        """The shell's status for a process ended by this signal (130, 143)."""
+        return 128 + self.signum
 
 
 def file_key(path: Path) -> str:
@@ -148,8 +183,13 @@ def process_file(path: str, timeout: float | None = DEFAULT_TIMEOUT) -> list[dic
 _page_counter: Any = None  # a shared count of the OCR pages read, in each worker
 
 
-def _init_worker(counter: Any) -> None:
+def _init_worker(counter: Any, parent: int, identity: str | None) -> None:
     global _page_counter
+    # the run's process decides when to stop; a terminal's Ctrl-C reaches every process of
+    # the group, and a worker must not die of it halfway through a part
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    guard_worker(parent, identity)
     _page_counter = counter
     warm_up()
 
@@ -188,16 +228,29 @@ class Progress:
     seconds: float = 0.0
     failed_files: list[str] = field(default_factory=list)
     pages: int = 0  # pages read by OCR so far (scans)
+    redone: list[str] = field(default_factory=list)  # inputs whose part failed its check
 
 
 def run_batch(inputs: Iterable[str | os.PathLike[str]], out_dir: str | os.PathLike[str], *,
               workers: int | None = None, timeout: float | None = DEFAULT_TIMEOUT,
               engine: str = "local", scheduler: str | None = None,
-              on_progress: Callable[[Progress, int], None] | None = None) -> Progress:
-    """Process every file under ``inputs`` into ``out_dir`` (see the module docstring)."""
+              on_progress: Callable[[Progress, int], None] | None = None,
+              on_warning: Callable[[str], None] | None = None) -> Progress:
+    """Process every file under ``inputs`` into ``out_dir`` (see the module docstring).
+
+    Raises :class:`BatchStopped` after a stop signal and
+    :class:`~pipeline.guard.OutputError` when ``out_dir`` cannot take the output.
+    """
+    if engine not in ("local", "dask"):
+        raise ValueError(f"unknown engine {engine!r}; use 'local' or 'dask'")
     out = Path(out_dir)
     parts = out / "parts"
-    parts.mkdir(parents=True, exist_ok=True)
+    try:
+        parts.mkdir(parents=True, exist_ok=True)
+        write_whole(parts / ".writable", b"")  # a read-only folder fails here, not later
+        (parts / ".writable").unlink()
+    except OSError as exc:
+        raise output_error(out, exc) or exc from exc
     inside = out.resolve()
     files, seen = [], set()
     for p in iter_paths(inputs):
@@ -207,15 +260,23 @@ def run_batch(inputs: Iterable[str | os.PathLike[str]], out_dir: str | os.PathLi
         seen.add(real)
         files.append(p)
     keys = {str(p): _safe_key(p) for p in files}
-    todo = [str(p) for p in files if not _done(parts / f"{keys[str(p)]}.jsonl")]
-    progress = Progress(skipped=len(files) - len(todo))
-    start = time.perf_counter()
     order = [parts / f"{keys[str(p)]}.jsonl" for p in files]
-    # parts finished before this run, and those this run finishes (a part left by an
-    # earlier timeout is there too, but not ready until it has been done again)
-    ready = {part for part in order if _done(part)}
-    assembler = Assembler(out)
+    ready: set[Path] = set()  # parts whose file is done: before this run, or by it
+    redone: list[str] = []
+    for path, part in zip(files, order, strict=True):
+        state = part_state(part)
+        if state == "done":
+            ready.add(part)
+        elif state not in ("missing", "retry"):
+            redone.append(str(path))
+            if on_warning:
+                on_warning(f"warning: {part}: the part of {path} {state}; that file is "
+                           "done again.")
+    todo = [str(p) for p, part in zip(files, order, strict=True) if part not in ready]
+    progress = Progress(skipped=len(files) - len(todo), redone=redone)
+    start = time.perf_counter()
     next_up = 0
+    stop = StopSignals()
 
     def advance() -> None:
         """Append every part that is ready, in input order (while the workers go on)."""
@@ -244,20 +305,34 @@ def run_batch(inputs: Iterable[str | os.PathLike[str]], out_dir: str | os.PathLi
                 on_progress(progress, len(todo))
 
     jobs = [(p, timeout, parts / f"{keys[p]}.jsonl") for p in todo]
-    try:
-        if engine == "dask":
-            _run_dask(jobs, scheduler, done)
-        elif engine == "local":
-            _run_local(jobs, workers, done, pages)
-        else:
-            raise ValueError(f"unknown engine {engine!r}; use 'local' or 'dask'")
-        advance()
-        if next_up != len(order):
-            raise RuntimeError(f"{out}: {len(order) - next_up} files have no part after the run")
-    except BaseException:
-        assembler.close(commit=False)  # the parts stay: a re-run resumes from them
-        raise
-    assembler.close()
+    with stop.active():
+        try:
+            if todo:  # tables of an earlier run no longer answer for these inputs
+                for name in (*(f"{t}.parquet" for t in TABLES), "documents.jsonl"):
+                    (out / name).unlink(missing_ok=True)
+            assembler = Assembler(out)
+            try:
+                if engine == "dask":
+                    _run_dask(jobs, scheduler, done, stop)
+                else:
+                    _run_local(jobs, workers, done, pages, stop)
+                if stop:
+                    raise StopNow(stop.signum)
+                advance()
+                if next_up != len(order):
+                    raise RuntimeError(f"{out}: {len(order) - next_up} files have no part "
+                                       "after the run")
+            except BaseException:
+                assembler.close(commit=False)  # the parts stay: a re-run resumes from them
+                raise
+            assembler.close()
+        except StopNow as exc:
+            raise BatchStopped(exc.signum, len(ready), len(files)) from None
+        except OSError as exc:
+            error = output_error(out, exc)
+            if error is None:
+                raise
+            raise error from exc
     progress.seconds = time.perf_counter() - start
     return progress
 
@@ -265,13 +340,36 @@ def run_batch(inputs: Iterable[str | os.PathLike[str]], out_dir: str | os.PathLi
 RETRY = {Code.TIMED_OUT.value, Code.FAILED.value}
 
 
-def _done(part: Path) -> bool:
-    """Whether a part holds a finished file: a timeout or a crash is tried again."""
-    if not part.exists():
-        return False
-    with part.open(encoding="utf-8") as fh:
-        first = fh.readline()
-    return not any(f'"error":"{code}"' in first for code in RETRY)
+def part_state(part: Path) -> str:
+    """``done``, ``missing``, ``retry`` (it holds a timeout or a crash, tried again), or
+    why the part cannot be trusted (``is cut short``, ...)."""
+    try:
+        data = part.read_bytes()
+    except FileNotFoundError:
+        return "missing"
+    except OSError as exc:
+        return f"cannot be read ({exc.strerror})"
+    why = _check_seal(data)
+    if why:
+        return why
+    return "retry" if any(f'"error":"{code}"'.encode() in data[:data.find(b"\n")]
+                          for code in RETRY) else "done"
+
+
+def _check_seal(data: bytes) -> str | None:
+    """Why a part's bytes are not what its seal says, or None when they are."""
+    if not data.endswith(b"\n"):
+        return "is cut short"
+    cut = data.rfind(b"\n", 0, len(data) - 1) + 1
+    body, last = data[:cut], data[cut:]
+    try:
+        seal = orjson.loads(last)["part"]
+        records, digest = int(seal["records"]), str(seal["sha256"])
+    except (orjson.JSONDecodeError, KeyError, TypeError, ValueError):
+        return "has no seal (cut short, or written by an older version)"
+    if hashlib.sha256(body).hexdigest() != digest or body.count(b"\n") != records:
+        return "does not match its seal (corrupted)"
+    return None
 
 
 def _safe_key(path: Path) -> str:
@@ -285,7 +383,8 @@ Job = tuple[str, float | None, Path]
 
 
 def _run_local(jobs: list[Job], workers: int | None, done: Callable[[str, int, int], None],
-               pages: Callable[[int], None] = lambda n: None) -> None:
+               pages: Callable[[int], None] = lambda n: None,
+               stop: StopSignals | None = None) -> None:
     import multiprocessing as mp
 
     global _page_counter
@@ -301,6 +400,8 @@ def _run_local(jobs: list[Job], workers: int | None, done: Callable[[str, int, i
         _page_counter = counter
         try:
             for job in jobs:
+                if stop:
+                    return
                 # process_file's hook counts the page, then calls this one to show it
                 ocr.on_page = lambda done, total: pages(counter.value)
                 done(*_work(job))
@@ -311,10 +412,16 @@ def _run_local(jobs: list[Job], workers: int | None, done: Callable[[str, int, i
     from concurrent.futures import ALL_COMPLETED, FIRST_COMPLETED, ProcessPoolExecutor, wait
     from concurrent.futures.process import BrokenProcessPool
 
+    me = (os.getpid(), process_identity(os.getpid()))
+
+    def pool_of(size: int, **kw: Any) -> ProcessPoolExecutor:
+        return ProcessPoolExecutor(size, mp_context=ctx, initializer=_init_worker,
+                                   initargs=(counter, *me), **kw)
+
     pending = list(reversed(jobs))
     suspects: list[Job] = []
     fruitless = 0  # pools in a row that broke before finishing anything
-    while pending:
+    while pending and not stop:
         if fruitless >= 3:  # the workers cannot even start: say so for every file left
             for job in reversed(pending):
                 _write_part(job[2], [error_record(InputError(
@@ -323,11 +430,18 @@ def _run_local(jobs: list[Job], workers: int | None, done: Callable[[str, int, i
             return
         progress_before = len(pending)
         # max_tasks_per_child keeps each worker's memory from creeping over a long run
-        with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker,
-                                 initargs=(counter,), max_tasks_per_child=500) as pool:
+        pool = pool_of(workers, max_tasks_per_child=500)
+        whole = False
+        try:
             running = {}
             broken = False
             while (pending or running) and not broken:
+                if stop:  # no more files; those in flight get a short while to finish
+                    finished, _ = wait(running, timeout=STOP_GRACE, return_when=ALL_COMPLETED)
+                    for future in finished:
+                        if future.exception() is None:
+                            done(*future.result())
+                    return
                 while pending and len(running) < 2 * workers:
                     job = pending.pop()
                     try:
@@ -350,25 +464,46 @@ def _run_local(jobs: list[Job], workers: int | None, done: Callable[[str, int, i
                         broken = True
                         suspects.append(job)
             pending.extend(running.values())  # not finished when the pool broke: try again
+            whole = True
+        finally:
+            _close_pool(pool, whole)
         # A worker died (killed, out of memory) while one of these was in flight: each is
         # tried alone, so only the file that kills its worker becomes an error row.
         for job in suspects:
-            with ProcessPoolExecutor(1, mp_context=ctx, initializer=_init_worker,
-                                     initargs=(counter,)) as alone:
-                try:
-                    done(*alone.submit(_work, job).result())
-                except BrokenProcessPool:
-                    _write_part(job[2], [error_record(InputError(
-                        Code.FAILED, job[0], "its worker process died"))])
-                    done(job[0], 0, 1)
+            if stop:
+                return
+            alone = pool_of(1)
+            try:
+                done(*alone.submit(_work, job).result())
+            except BrokenProcessPool:
+                _write_part(job[2], [error_record(InputError(
+                    Code.FAILED, job[0], "its worker process died"))])
+                done(job[0], 0, 1)
+            finally:
+                _close_pool(alone, True)
         fruitless = fruitless + 1 if not suspects and len(pending) >= progress_before else 0
         suspects.clear()
 
 
+def _close_pool(pool: Any, whole: bool) -> None:
+    """Shut a pool down: wait for it after a whole run, else kill its workers now."""
+    if whole:
+        pool.shutdown(wait=True)
+        return
+    processes = list(getattr(pool, "_processes", None) or {})
+    pool.shutdown(wait=False, cancel_futures=True)
+    for pid in processes:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except OSError:
+            pass
+
+
 def _run_dask(jobs: list[Job], scheduler: str | None,
-              done: Callable[[str, int, int], None]) -> None:
+              done: Callable[[str, int, int], None], stop: StopSignals | None = None) -> None:
     """Records come back to this process, which writes the parts: the cluster's machines
-    need not share a file system with it."""
+    need not share a file system with it. A stop cancels what the cluster has not
+    finished; the local cluster, if this run started one, closes with the client."""
     from dask.distributed import Client, as_completed
 
     client = Client(scheduler) if scheduler else Client(processes=True)
@@ -376,39 +511,46 @@ def _run_dask(jobs: list[Job], scheduler: str | None,
         futures = client.map(process_file, [p for p, _, _ in jobs],
                              timeout=jobs[0][1] if jobs else None, pure=False)
         where = {f.key: job for f, job in zip(futures, jobs, strict=True)}
-        for future in as_completed(futures):
-            path, _, part = where[future.key]
-            records = future.result()
-            _write_part(part, records)
-            errors = sum("error" in r for r in records)
-            done(path, len(records) - errors, errors)
-            future.release()
+        finished = as_completed(futures)
+        while not finished.is_empty():
+            if stop:
+                client.cancel(futures)
+                return
+            if not finished.has_ready():
+                time.sleep(0.05)
+                continue
+            for future in finished.next_batch(block=False):
+                path, _, part = where[future.key]
+                records = future.result()
+                _write_part(part, records)
+                errors = sum("error" in r for r in records)
+                done(path, len(records) - errors, errors)
+                future.release()
     finally:
         client.close()
 
 
 def _write_part(path: Path, records: list[dict[str, Any]]) -> None:
-    tmp = path.with_name(path.name + ".part")
-    with tmp.open("wb") as fh:
-        for r in records:
-            fh.write(orjson.dumps(r))
-            fh.write(b"\n")
-    tmp.replace(path)
+    """A part: the records, one per line, then the seal (count and checksum), on disk."""
+    body = b"".join(orjson.dumps(r) + b"\n" for r in records)
+    seal = {"part": {"records": len(records), "sha256": hashlib.sha256(body).hexdigest()}}
+    write_whole(path, body + orjson.dumps(seal) + b"\n")
 
 
 def _read_part(path: Path) -> Iterator[tuple[str, dict[str, Any]]]:
     """Each record of a part, with its JSON line as written (copied on as it is)."""
     with path.open(encoding="utf-8") as fh:
-        for line in fh:
-            if line.strip():
-                yield line if line.endswith("\n") else line + "\n", orjson.loads(line)
+        lines = [line for line in fh if line.strip()]
+    for line in lines[:-1]:  # the last line is the seal
+        yield line, orjson.loads(line)
 
 
 class Assembler:
     """Appends parts, in input order, to ``documents.jsonl`` and the Parquet tables.
 
-    Everything is written to ``*.part`` files and renamed by :meth:`close`, so a reader
-    never sees half a table; rows are flushed every ``ROW_GROUP`` rows, so memory stays flat.
+    Everything is written to ``*.part`` files, flushed to the disk and renamed by
+    :meth:`close`, so a reader never sees half a table; an aborted assembly removes them.
+    Rows are flushed every ``ROW_GROUP`` rows, so memory stays flat.
     """
 
     def __init__(self, out: Path) -> None:
@@ -418,12 +560,22 @@ class Assembler:
         self.out = out
         self.schemas = {name: pa.schema([(c, _arrow_type(t)) for c, t in cols.items()])
                         for name, cols in COLUMNS.items()}
-        self.writers = {name: pq.ParquetWriter(out / f"{name}.parquet.part", self.schemas[name])
-                        for name in TABLES}
+        self.temps = [out / f"{name}.parquet.part" for name in TABLES]
+        self.temps.append(out / "documents.jsonl.part")
+        self.writers: dict[str, Any] = {}
+        self.jsonl = None
+        try:
+            for name in TABLES:
+                self.writers[name] = pq.ParquetWriter(out / f"{name}.parquet.part",
+                                                      self.schemas[name])
+            self.jsonl = (out / "documents.jsonl.part").open("w", encoding="utf-8")
+        except BaseException:
+            self.close(commit=False)
+            raise
         self.buffers: dict[str, list[dict[str, Any]]] = {name: [] for name in TABLES}
-        self.jsonl = (out / "documents.jsonl.part").open("w", encoding="utf-8")
 
     def add(self, part: Path) -> None:
+        assert self.jsonl is not None
         for line, record in _read_part(part):
             self.jsonl.write(line)
             for name, rows in table_rows(record, part).items():
@@ -445,13 +597,22 @@ class Assembler:
                 for name in TABLES:  # an empty table still has its schema and columns
                     self._flush(name)
         finally:
-            for w in self.writers.values():
-                w.close()
-            self.jsonl.close()
+            try:
+                for w in self.writers.values():
+                    w.close()
+                if self.jsonl is not None:
+                    self.jsonl.close()
+            finally:
+                if not commit:
+                    for temp in self.temps:
+                        temp.unlink(missing_ok=True)
         if commit:
-            for name in TABLES:
-                (self.out / f"{name}.parquet.part").replace(self.out / f"{name}.parquet")
-            (self.out / "documents.jsonl.part").replace(self.out / "documents.jsonl")
+            for temp in self.temps:
+                with temp.open("rb+") as fh:
+                    os.fsync(fh.fileno())
+            for temp in self.temps:
+                temp.replace(temp.with_suffix(""))
+            sync_folder(self.out)
 
 
 def assemble_outputs(part_files: list[Path], out: Path) -> None:

@@ -99,9 +99,11 @@ def batch(inputs: tuple[Path, ...], out_dir: Path, workers: int | None, timeout:
     """Process every file under INPUTS into tables: JSON Lines and Parquet, resumably.
 
     Re-running on the same output folder skips the files already done (by content hash),
-    so an interrupted run can simply be started again.
+    so an interrupted run can simply be started again. Ctrl-C or SIGTERM stops it cleanly
+    (status 130 or 143) after the files in flight; a second one stops it at once.
     """
-    from .batch import run_batch
+    from .batch import BatchStopped, run_batch
+    from .guard import OutputError
 
     bar = None
 
@@ -120,16 +122,32 @@ def batch(inputs: tuple[Path, ...], out_dir: Path, workers: int | None, timeout:
         if progress.pages:
             bar.refresh()
 
+    def warn(message: str) -> None:
+        (bar.write if bar is not None else click.echo)(message, file=sys.stderr)
+
     try:
         progress = run_batch(inputs, out_dir, workers=workers, timeout=timeout or None,
-                             engine=engine, scheduler=scheduler, on_progress=show)
+                             engine=engine, scheduler=scheduler, on_progress=show,
+                             on_warning=warn)
+    except BatchStopped as stopped:
+        if bar is not None:
+            bar.close()
+        click.echo(str(stopped), err=True)
+        sys.exit(stopped.exit_status)
+    except OutputError as exc:
+        if bar is not None:
+            bar.close()
+        click.echo(f"jihua: {exc}", err=True)
+        sys.exit(1)
     finally:
         if bar is not None:
             bar.close()
     if not quiet:
         click.echo(f"{progress.files} files processed, {progress.skipped} already done, "
                    f"{progress.documents} documents, {progress.errors} errors in "
-                   f"{progress.seconds:.1f} s -> {out_dir}", err=True)
+                   f"{progress.seconds:.1f} s -> {out_dir}"
+                   + (f" ({len(progress.redone)} damaged parts done again)"
+                      if progress.redone else ""), err=True)
 
 
 @main.command()
