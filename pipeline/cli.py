@@ -247,7 +247,8 @@ def db_build(database: str | Path, inputs: tuple[Path, ...], prune: bool) -> Non
     Files already there with the same content are skipped; changed files are replaced;
     files gone from a folder given again are removed. Each file is one transaction, so a
     run stopped in the middle is completed by running it again, and several runs may load
-    the same database at once.
+    the same database at once. Ctrl-C or SIGTERM stops it after the file in hand (status
+    130 or 143); a second one stops it at once, rolling that file back.
     """
     from . import db
 
@@ -258,6 +259,11 @@ def db_build(database: str | Path, inputs: tuple[Path, ...], prune: bool) -> Non
     for message in report.errors:
         click.echo(f"error: {message}", err=True)
     shown = _shown(database)
+    if report.stopped:
+        loaded = report.files - report.skipped
+        click.echo(f"stopped after {loaded} files loaded ({report.skipped} unchanged); run "
+                   f"the same command again to complete {shown}", err=True)
+        sys.exit(128 + report.stopped)
     click.echo(f"{report.files} files: {report.documents} documents added, {report.skipped} "
                f"files unchanged, {report.replaced} replaced, {report.removed} removed, "
                f"{len(report.errors)} errors -> {shown}", err=True)

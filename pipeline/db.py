@@ -43,6 +43,7 @@ from typing import Any
 from .assemble import iter_file, iter_paths
 from .batch import document_id, read_records
 from .edtf import bounds
+from .guard import StopNow, StopSignals
 from .normalize import to_simplified
 
 SCHEMA = """
@@ -177,6 +178,7 @@ class BuildReport:
     documents: int = 0
     removed: int = 0
     errors: list[str] = field(default_factory=list)
+    stopped: int = 0  # the signal (SIGINT, SIGTERM) that stopped the run before the end
 
 
 def _records(
@@ -418,10 +420,24 @@ def _load(con: Any, d: Dialect, inputs: Iterable[str | Path], prune: bool) -> Bu
     """Load ``inputs`` file by file, one transaction each; then remove the files gone from
     the folders given (``prune``)."""
     report = BuildReport()
+    stop = StopSignals()
+    with stop.active():
+        try:
+            _load_files(con, d, inputs, prune, report, stop)
+        except StopNow as exc:  # a second signal: the file in hand is rolled back
+            report.stopped = exc.signum
+    return report
+
+
+def _load_files(con: Any, d: Dialect, inputs: Iterable[str | Path], prune: bool,
+                report: BuildReport, stop: StopSignals) -> None:
     folders: list[str] = []
     seen: set[str] = set()
     changed = False
     for path, sha, records in _records(inputs, folders):
+        if stop:  # a signal: the files loaded stay, a rerun loads the rest
+            report.stopped = stop.signum
+            return
         report.files += 1
         seen.add(path)
         with d.file_transaction(con, path):
@@ -462,7 +478,6 @@ def _load(con: Any, d: Dialect, inputs: Iterable[str | Path], prune: bool) -> Bu
             changed = True
     if changed:
         d.finish(con)
-    return report
 
 
 def build(

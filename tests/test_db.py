@@ -289,28 +289,38 @@ def test_two_loaders_at_once_load_every_document_once(new_database, tmp_path, se
     assert consistent(target, want) == (15, sum(want.values()))
 
 
+@pytest.mark.parametrize(("signum", "after"), [
+    pytest.param(signal.SIGKILL, 0, id="sigkill-first-file"),
+    pytest.param(signal.SIGKILL, 2, id="sigkill"),
+    pytest.param(signal.SIGTERM, 2, id="sigterm"),
+    pytest.param(signal.SIGINT, 2, id="sigint"),
+])
 def test_a_killed_loader_leaves_whole_files_and_a_rerun_completes_it(
-        new_database, tmp_path, seeds_dir):
+        new_database, tmp_path, seeds_dir, signum, after):
     target = new_database()
     files = copies(tmp_path / "in", seeds_dir, 20)
     run = loader(target, tmp_path / "in")
     try:
         deadline = time.monotonic() + 300
-        loaded = 0
-        while time.monotonic() < deadline and run.poll() is None and loaded < 2:
-            time.sleep(0.2)
+        loaded = -1
+        while time.monotonic() < deadline and run.poll() is None and loaded < after:
+            time.sleep(0.05)
             try:
                 loaded = consistent(target, settled=False)[0]
             except (ValueError, OSError, db.SQLITE.Error):
-                loaded = 0  # not created yet
+                loaded = -1  # not created yet
         assert run.poll() is None, "the loader ended before it could be killed"
     finally:
         if run.poll() is None:
-            os.kill(run.pid, signal.SIGKILL)
-        run.communicate()
+            os.kill(run.pid, signum)
+        _, err = run.communicate()
     want = doc_counts(files)
     done, _ = consistent(target, want)
-    assert 2 <= done < len(files)
+    assert after <= done < len(files)
+    if signum != signal.SIGKILL:
+        assert run.returncode == 128 + signum and "Traceback" not in err
+        assert f"stopped after {done} files loaded (0 unchanged); run the same command " \
+               "again to complete" in err
     rerun = db.build(target, [tmp_path / "in"])
     assert (rerun.skipped, rerun.files) == (done, len(files))
     assert consistent(target, want) == (len(files), sum(want.values()))
