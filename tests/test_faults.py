@@ -107,24 +107,30 @@ def assert_nothing_half_done(out: Path) -> None:
     assert not list(out.rglob("*.part")) and not list(out.rglob("*.tmp"))
 
 
-STOPS = [  # signal, sent to the process group (a terminal's Ctrl-C) or the process alone
-    pytest.param(signal.SIGTERM, False, "local", id="sigterm"),
-    pytest.param(signal.SIGINT, True, "local", id="sigint-to-group"),
-    pytest.param(signal.SIGKILL, False, "local", id="sigkill"),
-    pytest.param(signal.SIGTERM, False, "dask", id="sigterm-dask"),
-    pytest.param(signal.SIGKILL, False, "dask", id="sigkill-dask"),
+STOPS = [  # signal, sent to the process group (a terminal's Ctrl-C) or the process alone,
+    # when so many files are done (0: while the workers start)
+    pytest.param(signal.SIGTERM, False, "local", 10, id="sigterm"),
+    pytest.param(signal.SIGINT, True, "local", 10, id="sigint-to-group"),
+    pytest.param(signal.SIGKILL, False, "local", 10, id="sigkill"),
+    pytest.param(signal.SIGTERM, False, "local", 0, id="sigterm-while-starting"),
+    pytest.param(signal.SIGKILL, False, "local", 0, id="sigkill-while-starting"),
+    pytest.param(signal.SIGTERM, False, "dask", 10, id="sigterm-dask"),
+    pytest.param(signal.SIGKILL, False, "dask", 10, id="sigkill-dask"),
 ]
 
 
-@pytest.mark.parametrize(("signum", "group", "engine"), STOPS)
+@pytest.mark.parametrize(("signum", "group", "engine", "after"), STOPS)
 def test_a_stopped_run_leaves_nothing_running_and_resumes_to_the_same_tables(
-        corpus, whole, tmp_path, signum, group, engine):
+        corpus, whole, tmp_path, signum, group, engine, after):
     if engine == "dask":
         pytest.importorskip("dask.distributed")
     out = tmp_path / "out"
     proc, mark = start(corpus, out, "-j", "2", "--engine", engine)
     try:
-        wait_for_parts(proc, out, 10)
+        if after:
+            wait_for_parts(proc, out, after)
+        else:
+            time.sleep(1.0)  # the forkserver and its workers are being started
     finally:
         (os.killpg if group else os.kill)(proc.pid, signum)
     sent = time.monotonic()
@@ -137,7 +143,7 @@ def test_a_stopped_run_leaves_nothing_running_and_resumes_to_the_same_tables(
         assert "Traceback" not in err
         [line] = [x for x in err.splitlines() if STOP_LINE in x]
         done, total = (int(w) for w in line.split() if w.isdigit())
-        assert total == 120 and 10 <= done < 120
+        assert total == 120 and after <= done < 120
         assert done == len(list((out / "parts").glob("*.jsonl")))
         assert_nothing_half_done(out)
     again = subprocess.run([sys.executable, "-m", "pipeline", "batch", str(corpus), "-o",
