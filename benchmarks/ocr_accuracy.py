@@ -1,7 +1,7 @@
 """Benchmark (run on demand): which OCR engine reads our scans best, and how fast.
 
     .venv/bin/python -m benchmarks.ocr_accuracy [--engines rapidocr,tesseract] [--pages 2]
-    .venv/bin/python -m benchmarks.ocr_accuracy --long 50     # peak memory of a long scan
+    .venv/bin/python -m benchmarks.ocr_accuracy --long 200    # peak memory of a long scan
 
 Renders the sample corpus (simplified and traditional files, our own writing) to A4 pages
 at 150 dpi with a CJK font, clean and as a scan (turned 0.7 degrees, blurred, noisy), and
@@ -12,9 +12,10 @@ recognises each page with every engine. Reports, per engine and script:
   (OpenCC t2s and full-width folding), which is the text extraction works on;
 - seconds per page (wall clock, this machine), and the install size of the engine.
 
-``--long N`` builds an N-page image-only PDF and runs ``jihua extract`` on it in a fresh
-process, reporting seconds per page and peak RSS (pages are rendered and recognised one
-at a time, so the peak should not grow with N).
+``--long N`` builds an N-page image-only PDF and runs ``jihua batch`` on it in a fresh
+process, reporting seconds per page and the peak memory of the process tree in the first
+tenth of the run and over all of it (pages are rendered and recognised one at a time, so
+the peak should not grow with N).
 """
 
 from __future__ import annotations
@@ -121,20 +122,12 @@ def measure(engines: list[str], pages: int) -> list[dict]:
     return rows
 
 
-PROBE = """
-import json, resource, sys, time
-from pipeline import iter_file
-start = time.perf_counter()
-records = list(iter_file(sys.argv[1]))
-elapsed = time.perf_counter() - start
-chars = sum(len(r.get("text_simplified", "")) for r in records)
-print(json.dumps({"records": len(records), "chars": chars, "seconds": round(elapsed, 1),
-                  "peak_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)}))
-"""
-
-
 def long_scan(n: int) -> dict:
-    """An ``n``-page image-only PDF through ``jihua extract``, in a fresh process."""
+    """An ``n``-page image-only PDF through ``jihua batch -j 1``, in a fresh process: seconds
+    per page, and the peak memory of the whole process tree (Python, its worker, Tesseract),
+    over the first tenth of the run and over all of it."""
+    import psutil
+
     text = paragraphs(sample_text("plan_simplified.txt"))
     with tempfile.TemporaryDirectory() as tmp:
         drawn = pages_of(text, "simplified")
@@ -142,11 +135,26 @@ def long_scan(n: int) -> dict:
         path = Path(tmp) / "long.pdf"
         images[0].save(path, "PDF", save_all=True, append_images=images[1:], resolution=150)
         del images
-        out = subprocess.run([sys.executable, "-c", PROBE, str(path)], capture_output=True,
-                             text=True, check=True, cwd=ROOT)
-        result = json.loads(out.stdout)
-        result.update(pages=n, s_per_page=round(result["seconds"] / n, 2))
-        return result
+        cmd = [sys.executable, "-m", "pipeline", "batch", str(path), "-o", str(Path(tmp) / "out"),
+               "-j", "1", "-q"]
+        start = time.perf_counter()
+        proc = psutil.Popen(cmd, cwd=ROOT)
+        samples: list[tuple[float, float]] = []
+        while proc.poll() is None:
+            try:
+                tree = [proc, *proc.children(recursive=True)]
+                rss = sum(p.memory_info().rss for p in tree if p.is_running())
+                samples.append((time.perf_counter() - start, rss / 2**20))
+            except psutil.Error:
+                pass
+            time.sleep(0.2)
+        seconds = time.perf_counter() - start
+        if proc.returncode:
+            raise SystemExit(f"jihua batch failed with exit code {proc.returncode}")
+        first = [mb for t, mb in samples if t <= seconds / 10]
+        return {"pages": n, "seconds": round(seconds, 1), "s_per_page": round(seconds / n, 2),
+                "peak_mb_first_tenth": round(max(first)), "peak_mb": round(max(mb for _, mb
+                                                                            in samples))}
 
 
 def main() -> None:

@@ -25,6 +25,7 @@ import re
 import shutil
 import subprocess
 import tempfile
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -139,7 +140,6 @@ class Reader:
                 path = os.path.join(tmp, f"crop{i}.png")
                 img.crop(box).save(path)
                 crops.append((path, box, i))
-            del img
             langs = [self.lang] if self.lang else list(LANGS)
             best: tuple[str, Page] | None = None
             rechecked = False
@@ -155,10 +155,59 @@ class Reader:
                         and _mean(best[1]) < self.RECHECK:
                     rechecked = True  # a page unlike the first: try the other script once
                     langs = [x for x in LANGS if x != self.lang]
-        assert best is not None
+            assert best is not None
+            if best[0] in FIGURES_FROM:
+                for line in best[1].lines:
+                    line.text = _recheck_figures(line, img, scale, dpi, FIGURES_FROM[best[0]],
+                                                 tmp)
         if self.lang is None and best[1].lines:
             self.lang = best[0]
         return best[1]
+
+
+# Debian's fast chi_tra model reads a percent sign as two glyphs now and then: its upper
+# circle as 9, the rest as %, 6 or 0 (90% -> 909%, 60% -> 6096, 100% -> 1009%), while
+# chi_sim reads the same figures right. A chi_tra line with such a figure is read again by
+# chi_sim, and the figure is taken from that reading only where it is exactly the figure
+# with its last two glyphs read as one %: the rest of the line keeps chi_tra's reading.
+FIGURES_FROM = {"chi_tra": "chi_sim"}
+SPLIT_PERCENT = re.compile(r"(?<![\d.])(\d+(?:\.\d+)?)9[%06](?![\d.%])")
+FIGURE = re.compile(r"\d+(?:\.\d+)?%?")
+
+
+def _recheck_figures(line: Line, img: Any, scale: float, dpi: int | None, lang: str,
+                     tmp: str) -> str:
+    """``line``'s text with each figure whose percent sign was split into two glyphs
+    mended, where a second reading of the line by ``lang`` has the mended figure more often
+    than the first reading has it (read as a block, then as one line, as Tesseract's
+    layout analysis of a lone line varies)."""
+    text = line.text
+    suspects = [m for m in SPLIT_PERCENT.finditer(text) if float(m.group(1)) <= 1000]
+    if not suspects:
+        return text
+    x0, y0, x1, y1 = (round(v * scale) for v in line.bbox)
+    pad = max(4, (y1 - y0) // 4)
+    path = os.path.join(tmp, "figures.png")
+    img.crop((max(0, x0 - pad), max(0, y0 - pad), min(img.width, x1 + pad),
+              min(img.height, y1 + pad))).save(path)
+    have = Counter(FIGURE.findall(text))
+    mends: list[re.Match[str]] = []
+    for psm in ("6", "7"):
+        cmd = ["tesseract", path, "-", "-l", lang, "--psm", psm]
+        again = subprocess.run([*cmd, *(["--dpi", str(dpi)] if dpi else [])],
+                               capture_output=True, text=True,
+                               env={**os.environ, "OMP_THREAD_LIMIT": "1"}).stdout
+        seen = Counter(FIGURE.findall(again))
+        for m in list(suspects):
+            if seen[m.group(1) + "%"] > have[m.group(1) + "%"]:
+                have[m.group(1) + "%"] += 1
+                suspects.remove(m)
+                mends.append(m)
+        if not suspects:
+            break
+    for m in sorted(mends, key=lambda m: -m.start()):
+        text = text[:m.start()] + m.group(1) + "%" + text[m.end():]
+    return text
 
 
 def _mean(page: Page) -> float:
@@ -347,7 +396,8 @@ def fix(text: str) -> str:
 
 
 def _without_specks(words: list[dict]) -> list[dict]:
-    """A scan's specks read as a word: low confidence, and far from the words beside it."""
+    """A scan's specks read as a word: low confidence, and far from the words beside it or
+    far smaller than any glyph of the line."""
     if len(words) < 2:
         return words
     lefts = [int(w["left"]) for w in words]
@@ -357,8 +407,10 @@ def _without_specks(words: list[dict]) -> list[dict]:
     for i, w in enumerate(words):
         gap_before = lefts[i] - rights[i - 1] if i else 10**6
         gap_after = lefts[i + 1] - rights[i] if i + 1 < len(words) else 10**6
-        if float(w["conf"]) < 40 and min(gap_before, gap_after) > 2 * height:
-            continue
+        size = max(int(w["width"]), int(w["height"]))
+        if float(w["conf"]) < 40 and (min(gap_before, gap_after) > 2 * height
+                                      or size < 0.15 * height):
+            continue  # far from the words beside it, or a dot far smaller than any glyph
         kept.append(w)
     return kept
 

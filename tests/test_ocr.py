@@ -64,16 +64,16 @@ def items(record: dict, kind: str) -> Counter:
     return Counter(tuple(fold(str(it[k])) for k in keys[kind]) for it in record[kind])
 
 
-def assert_items_match(record: dict, expected: dict, kinds: tuple[str, ...]) -> None:
+def assert_items_match(record: dict, expected: dict, kinds: tuple[str, ...],
+                       misread: int = 0) -> None:
     """Items of the scan as of the text file, compared by their values (not their spans, which
-    differ). At 0.97-0.99 character accuracy about one character in a hundred is misread, and
-    an item that touches one changes: so per kind 90% of the items must be the same both
-    ways (with three phases, all three)."""
+    differ): all of them, or all but ``misread`` per kind each way, where a character the
+    engine misreads falls inside an item (at 0.993 character accuracy, about one character
+    in 150)."""
     for kind in kinds:
         got, want = items(record, kind), items(expected, kind)
-        same = sum((got & want).values())
-        assert same >= 0.9 * sum(want.values()), (kind, want - got)
-        assert same >= 0.9 * sum(got.values()), (kind, got - want)
+        assert sum((want - got).values()) <= misread, (kind, want - got)
+        assert sum((got - want).values()) <= misread, (kind, got - want)
 
 
 def assert_spans_on_pages(record: dict) -> None:
@@ -109,6 +109,36 @@ def test_page_furniture_rules(case):
                          ids=lambda c: c["id"])
 def test_ocr_fixes(case):
     assert ocr.fix(case["text"]) == case["expected"], case["comment"]
+
+
+FIGURE_CASES = [  # chi_tra's line, chi_sim's readings (as a block, as a line), mended line
+    ("建檔率達到909%以上", ["建档率达到90%以上"], "建檔率達到90%以上"),
+    ("開課率為1009%,每個", ["开课率为100% ，每个"], "開課率為100%,每個"),
+    ("6096以上。", ["6096以上。", "60%以上 9"], "60%以上。"),  # only the second reading
+    ("達到90%和909%", ["达到90%和90%"], "達到90%和90%"),  # one 90% was there already
+    ("達到90%和909%", ["达到90%和909%"], "達到90%和909%"),  # not confirmed: kept
+    ("1990年開始", ["1990年开始"], "1990年開始"),  # a year, not a split percent sign
+    ("增長1999%", ["增长1999%"], "增長1999%"),
+    ("達到95%以上", [], "達到95%以上"),  # nothing suspect: no second reading
+]
+
+
+@pytest.mark.parametrize(("first", "second", "expected"), FIGURE_CASES)
+def test_a_split_percent_sign_is_mended_where_a_second_reading_confirms_it(
+        monkeypatch, tmp_path, first, second, expected):
+    from PIL import Image
+
+    readings = iter(second)
+
+    def tesseract(cmd, **kw):
+        assert cmd[cmd.index("-l") + 1] == "chi_sim"
+        return subprocess.CompletedProcess(cmd, 0, next(readings, ""), "")
+
+    monkeypatch.setattr(ocr.subprocess, "run", tesseract)
+    img = Image.new("L", (800, 200), 255)
+    line = ocr.Line(1, [10.0, 20.0, 700.0, 60.0], first, 0.9)
+    assert ocr._recheck_figures(line, img, 1.0, 150, "chi_sim", str(tmp_path)) == expected
+    assert next(readings, None) is None  # every reading given was asked for
 
 
 def test_layout_joins_wrapped_lines_and_stitches_pages():
@@ -266,7 +296,11 @@ def test_image_only_pdf_extracts_like_the_text_file(tmp_path, engine):
     assert accuracy(simp(expected["text_simplified"]), simp(record["text_simplified"])) \
         >= THRESHOLD
     assert record["title"] == expected["title"]
-    assert_items_match(record, expected, ("phases", "dates", "units", "targets"))
+    assert len(record["tasks"]) == len(expected["tasks"])
+    assert_items_match(record, expected, ("phases", "dates"))
+    # 以上。 read as one glyph (以避) drops a target's comparator, and a speck read as a
+    # quote mark before (四) hides the unit that opens that line
+    assert_items_match(record, expected, ("units", "targets"), misread=1)
     furniture = [ln for ln in record["ocr"] if ln["furniture"]]
     assert len(furniture) >= 2 * len(pages) - 1  # the header (not on a page alone) and numbers
     assert_spans_on_pages(record)
@@ -291,11 +325,10 @@ def test_traditional_image_extracts_like_the_text_file(traditional_scan):
     assert accuracy(simp(expected["text_simplified"]), simp(record["text_simplified"])) \
         >= THRESHOLD
     assert_items_match(record, expected, ("phases", "dates", "units"))
+    assert len(record["tasks"]) == len(expected["tasks"])
     assert_spans_on_pages(record)
 
 
-@pytest.mark.xfail(strict=True, reason="Debian's fast chi_tra model reads the % of Noto Sans "
-                   "TC as 9% now and then (90% -> 909%), which changes the target's value")
 def test_traditional_image_targets_like_the_text_file(traditional_scan):
     record, expected = traditional_scan
     assert_items_match(record, expected, ("targets",))
