@@ -69,14 +69,19 @@ class StopSignals:
                 signal.signal(s, handler)
 
 
+def _stat(pid: int) -> list[str] | None:
+    """The fields of ``/proc/PID/stat`` after the command name (state first), or None."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+
+
 def process_identity(pid: int) -> str | None:
     """The start time of a process (``/proc/PID/stat`` field 22), which tells it apart
     from a later process under the same pid; None where there is no ``/proc``."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return None
-    return stat.rsplit(")", 1)[1].split()[19]
+    fields = _stat(pid)
+    return fields[19] if fields else None
 
 
 def alive(pid: int, identity: str | None) -> bool:
@@ -89,12 +94,8 @@ def alive(pid: int, identity: str | None) -> bool:
         pass
     if identity is None:
         return True
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return False
-    state, *_ = stat.rsplit(")", 1)[1].split()
-    return state not in ("Z", "X") and process_identity(pid) == identity
+    fields = _stat(pid)
+    return fields is not None and fields[0] not in ("Z", "X") and fields[19] == identity
 
 
 def children(pid: int) -> list[int]:
@@ -103,14 +104,8 @@ def children(pid: int) -> list[int]:
         return [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
     except OSError:
         pass
-    found = []
-    for entry in Path("/proc").glob("[0-9]*"):
-        try:
-            if int(entry.joinpath("stat").read_text().rsplit(")", 1)[1].split()[1]) == pid:
-                found.append(int(entry.name))
-        except (OSError, ValueError, IndexError):
-            continue
-    return found
+    return [int(e.name) for e in Path("/proc").glob("[0-9]*")
+            if (fields := _stat(int(e.name))) and fields[1] == str(pid)]
 
 
 def guard_worker(parent: int, identity: str | None) -> None:
