@@ -282,7 +282,10 @@ def read_only(folder: Path) -> Iterator[None]:
             for f in folders:
                 f.chmod(0o755)
         return
-    subprocess.run(["mount", "--bind", "-o", "ro", str(folder), str(folder)], check=True)
+    made = subprocess.run(["mount", "--bind", "-o", "ro", str(folder), str(folder)],
+                          capture_output=True, text=True)
+    if made.returncode:  # root without the right to mount (a locked-down container)
+        pytest.skip(f"cannot bind-mount a folder read-only here ({made.stderr.strip()})")
     try:
         yield
     finally:
