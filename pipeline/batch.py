@@ -250,7 +250,9 @@ def run_batch(inputs: Iterable[str | os.PathLike[str]], out_dir: str | os.PathLi
         write_whole(parts / ".writable", b"")  # a read-only folder fails here, not later
         (parts / ".writable").unlink()
     except OSError as exc:
-        raise output_error(out, exc) or exc from exc
+        if (error := output_error(out, exc)) is None:
+            raise
+        raise error from exc
     inside = out.resolve()
     files, seen = [], set()
     for p in iter_paths(inputs):
@@ -329,8 +331,7 @@ def run_batch(inputs: Iterable[str | os.PathLike[str]], out_dir: str | os.PathLi
         except StopNow as exc:
             raise BatchStopped(exc.signum, len(ready), len(files)) from None
         except OSError as exc:
-            error = output_error(out, exc)
-            if error is None:
+            if (error := output_error(out, exc)) is None:
                 raise
             raise error from exc
     progress.seconds = time.perf_counter() - start
@@ -342,34 +343,30 @@ RETRY = {Code.TIMED_OUT.value, Code.FAILED.value}
 
 def part_state(part: Path) -> str:
     """``done``, ``missing``, ``retry`` (it holds a timeout or a crash, tried again), or
-    why the part cannot be trusted (``is cut short``, ...)."""
+    why the part cannot be trusted (``is cut short``, ...). Read line by line: a part can
+    be as large as its input file."""
+    digest, count, first, last = hashlib.sha256(), 0, b"", b""
     try:
-        data = part.read_bytes()
+        with part.open("rb") as fh:
+            for line in fh:
+                if last:  # every line before the last is a record
+                    digest.update(last)
+                    count += 1
+                first, last = first or line, line
     except FileNotFoundError:
         return "missing"
     except OSError as exc:
         return f"cannot be read ({exc.strerror})"
-    why = _check_seal(data)
-    if why:
-        return why
-    return "retry" if any(f'"error":"{code}"'.encode() in data[:data.find(b"\n")]
-                          for code in RETRY) else "done"
-
-
-def _check_seal(data: bytes) -> str | None:
-    """Why a part's bytes are not what its seal says, or None when they are."""
-    if not data.endswith(b"\n"):
+    if not last.endswith(b"\n"):
         return "is cut short"
-    cut = data.rfind(b"\n", 0, len(data) - 1) + 1
-    body, last = data[:cut], data[cut:]
     try:
         seal = orjson.loads(last)["part"]
-        records, digest = int(seal["records"]), str(seal["sha256"])
+        records, sha = int(seal["records"]), str(seal["sha256"])
     except (orjson.JSONDecodeError, KeyError, TypeError, ValueError):
         return "has no seal (cut short, or written by an older version)"
-    if hashlib.sha256(body).hexdigest() != digest or body.count(b"\n") != records:
+    if digest.hexdigest() != sha or count != records:
         return "does not match its seal (corrupted)"
-    return None
+    return "retry" if any(f'"error":"{code}"'.encode() in first for code in RETRY) else "done"
 
 
 def _safe_key(path: Path) -> str:
@@ -540,9 +537,11 @@ def _write_part(path: Path, records: list[dict[str, Any]]) -> None:
 def _read_part(path: Path) -> Iterator[tuple[str, dict[str, Any]]]:
     """Each record of a part, with its JSON line as written (copied on as it is)."""
     with path.open(encoding="utf-8") as fh:
-        lines = [line for line in fh if line.strip()]
-    for line in lines[:-1]:  # the last line is the seal
-        yield line, orjson.loads(line)
+        held = None  # one line behind, as the last line is the seal
+        for line in fh:
+            if held is not None:
+                yield held, orjson.loads(held)
+            held = line
 
 
 class Assembler:

@@ -126,22 +126,19 @@ def batch(inputs: tuple[Path, ...], out_dir: Path, workers: int | None, timeout:
         (bar.write if bar is not None else click.echo)(message, file=sys.stderr)
 
     try:
-        progress = run_batch(inputs, out_dir, workers=workers, timeout=timeout or None,
-                             engine=engine, scheduler=scheduler, on_progress=show,
-                             on_warning=warn)
+        try:
+            progress = run_batch(inputs, out_dir, workers=workers, timeout=timeout or None,
+                                 engine=engine, scheduler=scheduler, on_progress=show,
+                                 on_warning=warn)
+        finally:
+            if bar is not None:
+                bar.close()
     except BatchStopped as stopped:
-        if bar is not None:
-            bar.close()
         click.echo(str(stopped), err=True)
         sys.exit(stopped.exit_status)
     except OutputError as exc:
-        if bar is not None:
-            bar.close()
         click.echo(f"jihua: {exc}", err=True)
         sys.exit(1)
-    finally:
-        if bar is not None:
-            bar.close()
     if not quiet:
         click.echo(f"{progress.files} files processed, {progress.skipped} already done, "
                    f"{progress.documents} documents, {progress.errors} errors in "
