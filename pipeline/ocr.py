@@ -193,11 +193,8 @@ def _recheck_figures(line: Line, img: Any, scale: float, dpi: int | None, lang: 
     have = Counter(FIGURE.findall(text))
     mends: list[re.Match[str]] = []
     for psm in ("6", "7"):
-        cmd = ["tesseract", path, "-", "-l", lang, "--psm", psm]
-        again = subprocess.run([*cmd, *(["--dpi", str(dpi)] if dpi else [])],
-                               capture_output=True, text=True,
-                               env={**os.environ, "OMP_THREAD_LIMIT": "1"}).stdout
-        seen = Counter(FIGURE.findall(again))
+        # a reading that fails leaves the figures as they are
+        seen = Counter(FIGURE.findall(_run_tesseract(path, lang, psm, dpi).stdout))
         for m in list(suspects):
             if seen[m.group(1) + "%"] > have[m.group(1) + "%"]:
                 have[m.group(1) + "%"] += 1
@@ -216,14 +213,19 @@ def _mean(page: Page) -> float:
     return sum(c * w for c, w in zip(confs, weights, strict=True)) / max(sum(weights), 1)
 
 
+def _run_tesseract(path: str, lang: str, psm: str, dpi: int | None,
+                   *config: str) -> subprocess.CompletedProcess[str]:
+    """The ``tesseract`` command on one image, on one thread (pages are the parallel unit)."""
+    cmd = ["tesseract", path, "-", "-l", lang, "--psm", psm,
+           *(["--dpi", str(dpi)] if dpi else []), *config]
+    return subprocess.run(cmd, capture_output=True, text=True,
+                          env={**os.environ, "OMP_THREAD_LIMIT": "1"})
+
+
 def _tesseract(path: str, lang: str, number: int, scale: float, dpi: int | None,
                origin: tuple[int, int], block: int) -> list[Line]:
     """One crop read as one block of lines (psm 6: :func:`regions` finds the columns)."""
-    cmd = ["tesseract", path, "-", "-l", lang, "--psm", "6"]
-    if dpi:
-        cmd += ["--dpi", str(dpi)]
-    out = subprocess.run([*cmd, "tsv"], capture_output=True, text=True,
-                         env={**os.environ, "OMP_THREAD_LIMIT": "1"})
+    out = _run_tesseract(path, lang, "6", dpi, "tsv")
     if out.returncode != 0:
         raise RuntimeError(f"tesseract failed: {out.stderr.strip()[-300:]}")
     return _lines(out.stdout, number, scale, origin, block)

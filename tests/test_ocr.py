@@ -141,6 +141,18 @@ def test_a_split_percent_sign_is_mended_where_a_second_reading_confirms_it(
     assert next(readings, None) is None  # every reading given was asked for
 
 
+def test_specks_are_dropped_and_small_punctuation_kept():
+    def word(left: int, width: int, height: int, conf: float, text: str) -> dict:
+        return {"left": left, "width": width, "height": height, "conf": conf, "text": text}
+
+    words = [word(65, 2, 3, 0.0, "。"),  # a dot of noise near the line: far smaller than a glyph
+             word(109, 31, 46, 93.0, "(四"), word(140, 28, 28, 92.0, "后"),
+             word(170, 10, 10, 91.0, "。"),  # a real full stop: small, but read with confidence
+             word(182, 28, 28, 35.0, "勤"),  # low confidence, but glyph-sized and close by
+             word(600, 20, 20, 20.0, "、")]  # low confidence and far from its neighbours
+    assert [w["text"] for w in ocr._without_specks(words)] == ["(四", "后", "。", "勤"]
+
+
 def test_layout_joins_wrapped_lines_and_stitches_pages():
     p1 = page(1, [line(1, 40, "滨江县人民医院文件", 400),
                   line(1, 200, "一、工作目标", 300),
