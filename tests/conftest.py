@@ -20,6 +20,13 @@ SAMPLE = ROOT / "corpora" / "sample"
 CASES = Path(__file__).parent / "cases"
 
 
+def case_param(row: dict) -> pytest.param:
+    """A row of a case table as a test parameter, named by its id; a row with ``xfail``
+    (the reason) is a strict expected failure."""
+    marks = [pytest.mark.xfail(reason=row["xfail"], strict=True)] if row.get("xfail") else []
+    return pytest.param(row, id=row["id"], marks=marks)
+
+
 def seed_files() -> list[Path]:
     return sorted(SEEDS.glob("*.txt")) if SEEDS.is_dir() else []
 

@@ -11,7 +11,8 @@ import pytest
 from pipeline import extract_text
 from pipeline.evaluate import evaluate
 
-CASES = Path(__file__).parent / "cases"
+from .conftest import CASES, case_param
+
 GOLD = Path(__file__).resolve().parent.parent / "corpora" / "gold"
 DATES = json.loads((CASES / "dates.json").read_text(encoding="utf-8"))
 NEGATIVE = json.loads((CASES / "dates_negative.json").read_text(encoding="utf-8"))
@@ -24,12 +25,7 @@ def body_dates(title: str, body: str) -> list[dict]:
     return [d for d in records[0]["dates"] if d["span"][0] > len(title)]
 
 
-def _case(row: dict) -> pytest.param:
-    marks = [pytest.mark.xfail(reason=row["xfail"], strict=True)] if row.get("xfail") else []
-    return pytest.param(row, id=row["id"], marks=marks)
-
-
-@pytest.mark.parametrize("case", [_case(r) for r in DATES])
+@pytest.mark.parametrize("case", [case_param(r) for r in DATES])
 def test_date_case(case: dict) -> None:
     found = body_dates(case["title"], case["text"])
     keys = {k for e in case["expected"] for k in e}
@@ -38,7 +34,7 @@ def test_date_case(case: dict) -> None:
     assert got == case["expected"], case["comment"]
 
 
-@pytest.mark.parametrize("case", [_case(r) for r in NEGATIVE])
+@pytest.mark.parametrize("case", [case_param(r) for r in NEGATIVE])
 def test_no_date(case: dict) -> None:
     assert body_dates("医院工作计划", case["text"]) == [], case["comment"]
 

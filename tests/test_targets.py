@@ -11,7 +11,8 @@ import pytest
 from pipeline import extract_text
 from pipeline.evaluate import evaluate
 
-CASES = Path(__file__).parent / "cases"
+from .conftest import CASES, case_param
+
 GOLD = Path(__file__).resolve().parent.parent / "corpora" / "gold"
 TARGETS = json.loads((CASES / "targets.json").read_text(encoding="utf-8"))
 NEGATIVE = json.loads((CASES / "targets_negative.json").read_text(encoding="utf-8"))
@@ -28,12 +29,7 @@ def targets_of(section: str, body: str) -> list[dict]:
     return records[0]["targets"]
 
 
-def _case(row: dict) -> pytest.param:
-    marks = [pytest.mark.xfail(reason=row["xfail"], strict=True)] if row.get("xfail") else []
-    return pytest.param(row, id=row["id"], marks=marks)
-
-
-@pytest.mark.parametrize("case", [_case(r) for r in TARGETS])
+@pytest.mark.parametrize("case", [case_param(r) for r in TARGETS])
 def test_target_case(case: dict) -> None:
     found = targets_of(case["section"], case["text"])
     got = [{k: t.get(k) for k in e} for t, e in zip(found, case["expected"], strict=False)]
@@ -41,7 +37,7 @@ def test_target_case(case: dict) -> None:
     assert got == case["expected"], case["comment"]
 
 
-@pytest.mark.parametrize("case", [_case(r) for r in NEGATIVE])
+@pytest.mark.parametrize("case", [case_param(r) for r in NEGATIVE])
 def test_no_target(case: dict) -> None:
     assert targets_of(case["section"], case["text"]) == [], case["comment"]
 
